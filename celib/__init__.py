@@ -1,0 +1,57 @@
+"""celib: cross-entropy, entropy and KL divergence, exact and memory-lean.
+
+The top-level namespace holds the discrete-case functions (numpy arrays or torch
+tensors) and :func:`default_device`. The other parts are submodules, imported on
+first use so that ``import celib`` needs neither torch nor matplotlib:
+
+``celib.measure``
+    cross-entropy between distributions on a measure space (scipy.stats).
+``celib.mle``
+    empirical cross-entropy (average negative log-likelihood) and its minimisation.
+``celib.nn``
+    PyTorch training losses (drop-in replacements for ``torch.nn.functional``).
+``celib.plotting``
+    the book's figure helpers (matplotlib).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from celib._device import default_device
+from celib.discrete import (
+    binary_cross_entropy,
+    categorical_cross_entropy,
+    cross_entropy,
+    entropy,
+    kl_divergence,
+)
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("discrete", "measure", "mle", "nn", "plotting")
+
+__all__ = [
+    "binary_cross_entropy",
+    "categorical_cross_entropy",
+    "cross_entropy",
+    "default_device",
+    "entropy",
+    "kl_divergence",
+    *_SUBMODULES,
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from celib import measure, mle, nn, plotting  # noqa: F401
+
+
+def __getattr__(name: str):
+    # Lazy submodules (PEP 562): ``celib.nn`` imports torch only when first used.
+    if name in _SUBMODULES:
+        return importlib.import_module(f"celib.{name}")
+    raise AttributeError(f"module 'celib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
