@@ -50,7 +50,9 @@ def default_device() -> torch.device:
                 "(expected e.g. 'cpu', 'cuda', 'cuda:1', 'mps')"
             ) from exc
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"{ENV_VAR}={requested!r} asks for CUDA, but no CUDA device is available")
+            raise ValueError(
+                f"{ENV_VAR}={requested!r} asks for CUDA, but no CUDA device is available"
+            )
         if device.type == "mps" and not torch.backends.mps.is_available():
             raise ValueError(f"{ENV_VAR}={requested!r} asks for MPS, but MPS is not available")
         return device
