@@ -266,8 +266,8 @@ def test_normal_fit_is_sample_mean_and_population_std(seed, mu, sigma):
     data = np.random.default_rng(seed).normal(mu, sigma, size=40)
     fit = minimize_cross_entropy(stats.norm, data)
     assert fit.dist.name == "norm"
-    assert fit.mean() == pytest.approx(np.mean(data), rel=1e-7, abs=1e-7 * sigma)
-    assert fit.std() == pytest.approx(np.std(data), rel=1e-7)
+    assert fit.mean() == pytest.approx(np.mean(data), rel=1e-9, abs=1e-9 * sigma)
+    assert fit.std() == pytest.approx(np.std(data), rel=1e-9)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -276,21 +276,22 @@ def test_exponential_fit_is_sample_mean(seed, scale):
     data = np.random.default_rng(seed).exponential(scale, size=30)
     fit = minimize_cross_entropy(stats.expon, data)
     assert fit.kwds["loc"] == 0.0
-    assert fit.kwds["scale"] == pytest.approx(np.mean(data), rel=1e-7)
+    assert fit.kwds["scale"] == pytest.approx(np.mean(data), rel=1e-9)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hnp.arrays(np.int64, st.integers(1, 40), elements=st.integers(0, 1000)))
 def test_poisson_fit_is_sample_mean(data):
     fit = minimize_cross_entropy(stats.poisson, data)
-    assert fit.mean() == pytest.approx(np.mean(data), rel=1e-7, abs=1e-12)
+    assert fit.mean() == pytest.approx(np.mean(data), rel=1e-9, abs=1e-12)
 
 
 def test_shifted_exponential_with_free_loc():
     data = np.random.default_rng(5).exponential(2.0, size=200) + 3.0
     fit = minimize_cross_entropy(stats.expon, data, fixed={"loc": None})
-    assert fit.kwds["loc"] == pytest.approx(data.min(), rel=1e-7)
-    assert fit.kwds["scale"] == pytest.approx(data.mean() - data.min(), rel=1e-6)
+    # the MLE is on the edge of the region J < inf: loc = min(data), scale = mean - min
+    assert fit.kwds["loc"] == pytest.approx(data.min(), rel=1e-9)
+    assert fit.kwds["scale"] == pytest.approx(data.mean() - data.min(), rel=1e-8)
 
 
 @pytest.mark.parametrize(
@@ -310,7 +311,7 @@ def test_discrete_closed_forms(family, data, fixed, closed_form):
     names = [s.strip() for s in family.shapes.split(",")]
     got = dict(zip(names, fit.args, strict=True))
     for k, v in closed_form.items():
-        assert got[k] == pytest.approx(v, rel=1e-7, abs=1e-10)
+        assert got[k] == pytest.approx(v, rel=1e-9, abs=1e-10)
 
 
 def test_fixed_scale_gives_sample_mean_as_loc():
@@ -324,7 +325,7 @@ def test_x0_alone_reaches_the_closed_form():
     data = np.random.default_rng(6).normal(5.0, 0.5, size=100)
     fit = minimize_cross_entropy(stats.norm, data, x0={"loc": -50.0, "scale": 30.0})
     assert fit.mean() == pytest.approx(np.mean(data), rel=1e-8)
-    assert fit.std() == pytest.approx(np.std(data), rel=1e-7)
+    assert fit.std() == pytest.approx(np.std(data), rel=1e-9)
 
 
 @pytest.mark.parametrize(
