@@ -16,7 +16,7 @@ conditional model the observations are pairs :math:`(x_i, y_i)` and
 :func:`empirical_cross_entropy` evaluates :math:`J` for a frozen ``scipy.stats``
 distribution or for any callable returning log-probabilities (numpy or torch, so the
 same function is a differentiable training loss); :func:`minimize_cross_entropy` fits a
-``scipy.stats`` family by minimising :math:`J` with :mod:`scipy.optimize`.
+``scipy.stats`` family by minimising :math:`J` with ``scipy.optimize``.
 """
 
 from __future__ import annotations
@@ -475,7 +475,7 @@ def minimize_cross_entropy(
         \hat\theta = \arg\min_\theta J(\theta), \qquad
         J(\theta) = H(\hat p_n, p_\theta) = -\frac1n \sum_{i=1}^n \log p_\theta(z_i),
 
-    the maximum-likelihood estimate, found numerically with :mod:`scipy.optimize`.
+    the maximum-likelihood estimate, found numerically with ``scipy.optimize``.
 
     Parametrisation: the optimiser works on unconstrained variables; the scale is
     :math:`e^u`, a shape with domain :math:`(a, \infty)` is :math:`a + e^u`, one with
