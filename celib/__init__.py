@@ -27,6 +27,7 @@ from celib.discrete import (
     cross_entropy,
     entropy,
     kl_divergence,
+    shannon_code,
 )
 
 __version__ = "0.1.0"
@@ -45,6 +46,7 @@ __all__ = [
     "default_device",
     "entropy",
     "kl_divergence",
+    "shannon_code",
     *_SUBMODULES,
 ]
 

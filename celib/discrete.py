@@ -33,6 +33,7 @@ __all__ = [
     "cross_entropy",
     "entropy",
     "kl_divergence",
+    "shannon_code",
 ]
 
 # |x| below which phi(x) = (1 + x) log1p(x) - x is summed as a series (see _phi).
@@ -431,3 +432,57 @@ def categorical_cross_entropy(
         with np.errstate(divide="ignore"):  # log 0 = -inf is the intended +inf
             loss = -xp.sum(xp.where(hit, rows * xp.log(y_hit), xp.zeros_like(y)), axis=-1)
     return _a.finish(_a.reduce(xp, loss, reduction))
+
+
+def shannon_code(q: Any) -> list[str]:
+    r"""A binary prefix code with Shannon's lengths for the distribution ``q``.
+
+    Outcome :math:`i` gets a codeword of length :math:`\ell_i = \lceil -\log_2 q_i \rceil`
+    (outcomes with :math:`q_i = 0` get none, and a certain outcome, :math:`q_i = 1`,
+    needs no bits: both get the empty string). The lengths satisfy
+    Kraft's inequality :math:`\sum_i 2^{-\ell_i} \le 1`, so a prefix code with them
+    exists; this one is the canonical code (codewords assigned in order of length).
+    Used for symbols drawn from :math:`p`, its expected length per symbol satisfies
+
+    .. math:: H_2(p, q) \le \sum_i p_i \ell_i < H_2(p, q) + 1 ,
+
+    the coding reading of cross-entropy (in bits).
+
+    Parameters
+    ----------
+    q : array_like
+        A probability vector (1-D).
+
+    Returns
+    -------
+    list of str
+        ``codes[i]`` is the codeword of outcome ``i``, as a string of ``0`` and ``1``.
+
+    Raises
+    ------
+    ValueError
+        If ``q`` is not a 1-D probability vector.
+
+    Examples
+    --------
+    >>> from celib.discrete import shannon_code
+    >>> shannon_code([0.5, 0.25, 0.125, 0.125])
+    ['0', '10', '110', '111']
+    """
+    q = np.asarray(q)
+    xp, arrs = _a.namespace(q=q)
+    q = _a.floating(xp, arrs["q"], "q")
+    if q.ndim != 1:
+        raise ValueError(f"q must be a 1-D probability vector, got shape {q.shape}")
+    _a.check_probabilities(xp, q, "q", 0)
+    q = q.astype(np.float64)
+    lengths = np.zeros(q.shape, dtype=np.int64)
+    used = q > 0
+    lengths[used] = np.ceil(-np.log2(q[used])).astype(np.int64)
+    codes = [""] * q.size
+    value, previous = 0, 0
+    for i in sorted(np.flatnonzero(lengths > 0), key=lambda i: (lengths[i], i)):
+        value <<= int(lengths[i]) - previous
+        codes[i] = format(value, f"0{lengths[i]}b")
+        value, previous = value + 1, int(lengths[i])
+    return codes

@@ -497,3 +497,43 @@ def test_cuda_tensors_stay_on_device_and_match_cpu():
     assert rel_err(got.item(), mp_softmax_nll([40.0, 0.0, 0.0], 0)) < 1e-14
     with pytest.raises(ValueError, match="same device"):
         cross_entropy(pc, torch.from_numpy(q))
+
+
+# ------------------------------------------------------------------ Shannon code
+
+
+def _is_prefix_free(words):
+    words = [w for w in words if w]
+    return not any(a != b and b.startswith(a) for a in words for b in words)
+
+
+def test_shannon_code_lengths_kraft_and_prefix_free():
+    rng = np.random.default_rng(10)
+    for _ in range(50):
+        q = random_simplex(rng, (int(rng.integers(2, 12)),), zeros=True)
+        codes = celib.shannon_code(q)
+        lengths = np.array([len(c) for c in codes])
+        used = q > 0
+        # l_i = ceil(-log2 q_i), computed independently with mpmath
+        want = [int(mpmath.ceil(-mpmath.log(mpmath.mpf(x), 2))) for x in q[used]]
+        assert lengths[used].tolist() == want
+        assert np.sum(2.0 ** -lengths[used]) <= 1 + 1e-12  # Kraft
+        assert _is_prefix_free(codes)
+        assert all(c == "" for c in np.array(codes, dtype=object)[~used])
+
+
+def test_shannon_code_expected_length_brackets_cross_entropy():
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        p, q = random_simplex(rng, (6,)), random_simplex(rng, (6,))
+        lengths = np.array([len(c) for c in celib.shannon_code(q)])
+        expected = float(p @ lengths)
+        h = cross_entropy(p, q, base=2)
+        assert h <= expected < h + 1
+
+
+def test_shannon_code_bad_input():
+    with pytest.raises(ValueError, match="1-D probability vector"):
+        celib.shannon_code([[0.5, 0.5]])
+    with pytest.raises(ValueError, match="q is not normalised"):
+        celib.shannon_code([0.5, 0.6])
