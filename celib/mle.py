@@ -77,8 +77,12 @@ def _as_array(a: Any, name: str) -> Any:
         raise TypeError(f"{name} must be array_like, got {type(a).__name__}") from exc
 
 
-def _check_samples(a: Any, name: str) -> int:
-    """Check a data array (non-empty, at least 1-D, no NaN/inf); return the sample count."""
+def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
+    """Check a data array (non-empty, at least 1-D, no NaN/inf); return the sample count.
+
+    ``real=True`` (data for a scipy.stats model) also requires real numbers; a callable
+    model may take other data (labels as strings, say).
+    """
     shape = tuple(a.shape)
     if len(shape) == 0:
         raise ValueError(f"{name} must hold samples along its first axis, got a scalar")
@@ -86,6 +90,8 @@ def _check_samples(a: Any, name: str) -> int:
     if n == 0 or math.prod(shape) == 0:
         raise ValueError(f"{name} is empty: the empirical distribution needs at least one sample")
     xp = array_namespace(a)
+    if real and not xp.isdtype(a.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"{name} must be real numbers, got dtype {a.dtype}")
     if xp.isdtype(a.dtype, ("real floating", "complex floating")):
         if bool(xp.any(xp.isnan(a))):
             raise ValueError(f"{name} contains NaN: every sample must be a number")
@@ -161,8 +167,9 @@ def empirical_cross_entropy(
     Raises
     ------
     TypeError
-        If ``model`` is neither a distribution nor callable, or a frozen distribution is
-        given conditional ``(x, y)`` data.
+        If ``model`` is neither a distribution nor callable; if a distribution is given
+        conditional ``(x, y)`` data, or data that are not real numbers (a callable may
+        take any labels, e.g. strings); if the model returns non-real values.
     ValueError
         If ``data`` is empty, a scalar, contains NaN or inf; if ``x`` and ``y`` have
         different numbers of samples; if the model returns a number of log-probabilities
@@ -221,7 +228,7 @@ def empirical_cross_entropy(
         logp = model(x, y)
     else:
         z = _as_array(data, "data")
-        n = _check_samples(z, "data")
+        n = _check_samples(z, "data", real=is_dist)
         if is_dist:
             if not isinstance(z, np.ndarray):
                 raise TypeError(
@@ -241,6 +248,8 @@ def empirical_cross_entropy(
             f"got shape {tuple(logp.shape)}"
         )
     logp = xp.reshape(logp, (n,))
+    if not xp.isdtype(logp.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"model must return real log-probabilities, got dtype {logp.dtype}")
     if not xp.isdtype(logp.dtype, "real floating"):
         logp = xp.astype(logp, xp.float64)
     if bool(xp.any(xp.isnan(logp))):
@@ -593,7 +602,7 @@ def minimize_cross_entropy(
     if missing:
         raise ValueError(
             f"fixed: the integer-valued shape(s) {', '.join(missing)} of {fname} cannot be "
-            f"fitted by a continuous optimiser; fix them, e.g. fixed={{{missing[0]!r}: 10}}"
+            f"fitted by a continuous optimiser; fix them, e.g. fixed={{{missing[0]!r}: value}}"
         )
     free = [k for k in names if k not in fix]
     if not free:

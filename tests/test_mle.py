@@ -200,7 +200,9 @@ def test_mean_of_nll_equals_cross_entropy_of_empirical_pmf(data):
         (np.float64(1.0), ValueError, "data must hold samples.*scalar"),
         (np.array([1.0, np.nan]), ValueError, "data contains NaN"),
         (np.array([1.0, np.inf]), ValueError, "data contains inf"),
-        (np.array([1.0, None], dtype=object), TypeError, "data must be numeric"),
+        (np.array([1.0, None], dtype=object), TypeError, "data must be real numbers"),
+        (np.array(["a", "b"]), TypeError, "data must be real numbers, got dtype <U1"),
+        (np.array([1 + 1j]), TypeError, "data must be real numbers, got dtype complex128"),
         ((np.array([1.0]), np.array([1])), TypeError, "conditional data"),
         (torch.tensor([1.0]), TypeError, "numpy"),
     ],
@@ -229,6 +231,16 @@ def test_bad_conditional_data(data, match):
         empirical_cross_entropy(_logp, data)
 
 
+def test_callable_takes_non_numeric_labels():
+    # a callable model may take labels that are not numbers
+    words = np.array(["spam", "ham", "ham", "ham"])
+    logp = {"spam": math.log(0.25), "ham": math.log(0.75)}
+    got = empirical_cross_entropy(lambda w: np.array([logp[v] for v in w]), words)
+    assert got == pytest.approx(scipy.stats.entropy([0.25, 0.75]), rel=1e-14)
+    with pytest.raises(TypeError, match="data must be numeric, got an array of dtype object"):
+        empirical_cross_entropy(lambda w: np.zeros(2), np.array([1.0, None], dtype=object))
+
+
 def test_bad_torch_data():
     with pytest.raises(ValueError, match="data contains NaN"):
         empirical_cross_entropy(lambda z: -z, torch.tensor([1.0, float("nan")]))
@@ -248,6 +260,8 @@ def test_bad_model_output(model, match):
 
 
 def test_bad_model_reduction_base():
+    with pytest.raises(TypeError, match="model must return real log-probabilities"):
+        empirical_cross_entropy(lambda z: z + 0j, np.array([1.0, 2.0, 3.0]))
     with pytest.raises(TypeError, match="model must be a frozen scipy.stats distribution"):
         empirical_cross_entropy(3.0, np.array([1.0]))
     with pytest.raises(ValueError, match="reduction must be one of"):
