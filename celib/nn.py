@@ -293,7 +293,7 @@ def cross_entropy(
     """
     eps = _check_cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
     return _nn_ce.CrossEntropyFunction.apply(
-        input, target, weight, int(ignore_index), reduction, eps, False
+        input, target, weight, int(ignore_index), reduction, eps, "auto"
     )
 
 

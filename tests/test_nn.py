@@ -33,7 +33,7 @@ def _one_thread():
 
 
 def ce(x, target, path="fast", **kw):
-    """celib's cross_entropy; path='general' forces the general kernel."""
+    """celib's cross_entropy; path 'general' or 'exact' forces that kernel."""
     if path == "fast":
         return nn.cross_entropy(x, target, **kw)
     return _nn_ce.CrossEntropyFunction.apply(
@@ -43,7 +43,7 @@ def ce(x, target, path="fast", **kw):
         kw.get("ignore_index", -100),
         kw.get("reduction", "mean"),
         float(kw.get("label_smoothing", 0.0)),
-        True,
+        path,
     )
 
 
@@ -54,6 +54,7 @@ def blocks(request, monkeypatch):
     if request.param == "tiny":
         monkeypatch.setattr(_nn_ce, "_CPU_BLOCK_HARD", 7)
         monkeypatch.setattr(_nn_ce, "_CPU_BLOCK_GENERAL", 7)
+        monkeypatch.setattr(_nn_ce, "_CPU_BLOCK_EXACT", 7)
         monkeypatch.setattr(_nn_ce, "_GPU_BLOCK", 7)
     return request.param
 
@@ -106,13 +107,14 @@ def rel_err(ours, ref):
 # ------------------------------------------------------------------ parity with torch
 
 SHAPES = [(6, 5), (3, 5, 4), (2, 5, 3, 2), (5,)]
+PATHS = ["fast", "general", "exact"]
 
 
 def _target_shape(shape):
     return shape[:1] + shape[2:] if len(shape) > 1 else ()
 
 
-@pytest.mark.parametrize("path", ["fast", "general"])
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("ignore_index", [-100, 2])
 def test_cross_entropy_parity_class_indices(blocks, path, shape, ignore_index):
@@ -133,8 +135,9 @@ def test_cross_entropy_parity_class_indices(blocks, path, shape, ignore_index):
         torch.testing.assert_close(g_ours, g_ref, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("path", ["general", "exact"])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_cross_entropy_parity_class_probabilities(blocks, shape):
+def test_cross_entropy_parity_class_probabilities(blocks, path, shape):
     gen = torch.Generator().manual_seed(2)
     dim = 1 if len(shape) > 1 else 0
     for reduction, use_w, eps in itertools.product(("mean", "sum", "none"), (0, 1), (0.0, 0.3)):
@@ -143,7 +146,7 @@ def test_cross_entropy_parity_class_probabilities(blocks, shape):
         t.requires_grad_()
         w = torch.rand(5, generator=gen, dtype=F64) + 0.1 if use_w else None
         kw = dict(weight=w, reduction=reduction, label_smoothing=eps)
-        ours = nn.cross_entropy(x, t, **kw)
+        ours = ce(x, t, path, **kw) if path == "exact" else nn.cross_entropy(x, t, **kw)
         ref = F.cross_entropy(x, t, **kw)
         torch.testing.assert_close(ours, ref, rtol=1e-13, atol=1e-15)
         g_ours, g_ref = grads(ours, (x, t)), grads(ref, (x, t))
@@ -185,7 +188,7 @@ def test_cross_entropy_ignored_rows_may_hold_nan():
     # torch skips ignored rows entirely; so do we (exact zero gradient there).
     x = torch.tensor([[1.0, 2.0, 0.5], [float("nan"), 0.0, 1.0]], dtype=F64, requires_grad=True)
     y = torch.tensor([0, -100])
-    for path in ("fast", "general"):
+    for path in PATHS:
         ours = ce(x, y, path)
         torch.testing.assert_close(ours, F.cross_entropy(x, y), rtol=1e-15, atol=0)
         (g,) = torch.autograd.grad(ours, x)
@@ -196,7 +199,7 @@ def test_cross_entropy_minus_inf_logits_are_masks():
     x = torch.tensor([[2.0, float("-inf"), 0.0], [float("-inf"), 1.0, 3.0]], dtype=F64)
     x.requires_grad_()
     y = torch.tensor([0, 1])
-    for path in ("fast", "general"):
+    for path in PATHS:
         ours = ce(x, y, path)
         torch.testing.assert_close(ours, F.cross_entropy(x, y), rtol=1e-15, atol=0)
         (g,) = torch.autograd.grad(ours, x)
@@ -209,7 +212,7 @@ def test_cross_entropy_minus_inf_logits_are_masks():
     assert torch.isfinite(nn.cross_entropy(x, t))
 
 
-@pytest.mark.parametrize("path", ["fast", "general"])
+@pytest.mark.parametrize("path", PATHS)
 def test_cross_entropy_gradcheck_class_indices(path):
     gen = torch.Generator().manual_seed(4)
     x = torch.randn(4, 3, 2, generator=gen, dtype=F64, requires_grad=True)
@@ -369,7 +372,7 @@ TOL = {torch.float32: 1e-5, F64: 1e-12}
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, F64])
-@pytest.mark.parametrize("path", ["fast", "general"])
+@pytest.mark.parametrize("path", PATHS)
 def test_cross_entropy_accuracy_extreme_margins(dtype, path):
     gen = torch.Generator().manual_seed(9)
     rows = []
@@ -418,7 +421,7 @@ def test_cross_entropy_accuracy_smoothing_and_probabilities(dtype):
                 assert rel_err(g[i, j], ref_grad[j]) <= 10 * TOL[dtype], (name, i, j)
 
 
-@pytest.mark.parametrize("path", ["fast", "general"])
+@pytest.mark.parametrize("path", PATHS)
 def test_cross_entropy_finite_at_huge_logits(path):
     for dtype in (torch.float32, F64):
         x = torch.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]], dtype=dtype, requires_grad=True)
@@ -460,7 +463,7 @@ def test_bce_with_logits_accuracy(dtype):
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-@pytest.mark.parametrize("path", ["fast", "general"])
+@pytest.mark.parametrize("path", PATHS)
 def test_half_inputs_accumulate_in_float32(blocks, dtype, path):
     gen = torch.Generator().manual_seed(10)
     x = (4 * torch.randn(16, 300, generator=gen)).to(dtype).requires_grad_()
@@ -558,7 +561,7 @@ def test_cross_entropy_rejects_bad_arguments():
         nn.cross_entropy(x, y, ignore_index=1.0)
 
 
-@pytest.mark.parametrize("path", ["fast", "general"])
+@pytest.mark.parametrize("path", PATHS)
 def test_cross_entropy_rejects_undefined_logits(path):
     y = torch.tensor([0, 1])
     for bad in (float("nan"), float("inf")):
