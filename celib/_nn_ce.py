@@ -34,6 +34,8 @@ fast kernel, the per-row weights) unless that factor is exactly 1.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch.autograd.function import once_differentiable
 
@@ -399,7 +401,7 @@ def forward(
     path: str = "auto",
     block_elems: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, object]:
-    """Loss (reduced, in ``input.dtype``) and its gradients for a unit upstream gradient.
+    """Loss (reduced, in compute dtype) and its gradients for a unit upstream gradient.
 
     Arguments are already validated. Returns ``(out, grad_input, grad_target, scale)``
     with the gradients shaped like ``input`` and ``target`` (or None). ``scale`` is None
@@ -460,7 +462,6 @@ def forward(
         out = loss.sum()
     else:
         out = loss.sum() / divisor
-    out = out.to(input.dtype)
     if gx is not None:
         gx = gx.view(input.shape)
     if gt is not None:
@@ -509,9 +510,18 @@ class CrossEntropyFunction(torch.autograd.Function):
     def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing, path):
         need_x = ctx.needs_input_grad[0]
         need_t = ctx.needs_input_grad[1]
-        out, gx, gt, scale = forward(
-            input, target, weight, ignore_index, reduction, label_smoothing, need_x, need_t, path
-        )
+        with no_autocast(input.device.type):
+            out, gx, gt, scale = forward(
+                input,
+                target,
+                weight,
+                ignore_index,
+                reduction,
+                label_smoothing,
+                need_x,
+                need_t,
+                path,
+            )
         ctx.save_for_backward(input, target, weight)
         ctx.args = (ignore_index, reduction, label_smoothing, path)
         ctx.grads = (gx, gt, scale)
@@ -561,6 +571,13 @@ def _scale_rows(gx, scale, grad_out, reduction):
         if zero_rows.numel():
             g.index_fill_(0, zero_rows, 0.0)
     return gx
+
+
+def no_autocast(device_type: str):
+    """The kernels choose their own precision: no autocast inside them."""
+    if torch.is_autocast_enabled(device_type):
+        return torch.autocast(device_type, enabled=False)
+    return contextlib.nullcontext()
 
 
 def _times_upstream(g, grad_out, reduction, class_dim):

@@ -36,7 +36,7 @@ def ce(x, target, path="fast", **kw):
     """celib's cross_entropy; path 'general' or 'exact' forces that kernel."""
     if path == "fast":
         return nn.cross_entropy(x, target, **kw)
-    return _nn_ce.CrossEntropyFunction.apply(
+    out = _nn_ce.CrossEntropyFunction.apply(
         x,
         target,
         kw.get("weight"),
@@ -45,6 +45,7 @@ def ce(x, target, path="fast", **kw):
         float(kw.get("label_smoothing", 0.0)),
         path,
     )
+    return nn._output_dtype(out, x)
 
 
 @pytest.fixture(params=["default", "tiny"])
@@ -496,6 +497,24 @@ def test_half_inputs_accumulate_in_float32(blocks, dtype, path):
         rtol=1e-2,
         atol=1e-3,
     )
+
+
+def test_autocast_returns_float32_like_torch():
+    gen = torch.Generator().manual_seed(12)
+    x = torch.randn(8, 6, generator=gen).bfloat16().requires_grad_()
+    y = torch.randint(0, 6, (8,), generator=gen)
+    t = torch.rand(8, 6, generator=gen).bfloat16()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = nn.cross_entropy(x, y)
+        ref = F.cross_entropy(x, y)
+        ours_b = nn.binary_cross_entropy_with_logits(x, t)
+        ref_b = F.binary_cross_entropy_with_logits(x, t)
+    assert ours.dtype == ref.dtype == torch.float32
+    assert ours_b.dtype == ref_b.dtype == torch.float32
+    # Same float32 computation on the bfloat16 logits: no rounding to bfloat16 on the way.
+    torch.testing.assert_close(ours, F.cross_entropy(x.float(), y), rtol=1e-6, atol=0)
+    (g,) = torch.autograd.grad(ours, x)
+    assert g.dtype == torch.bfloat16
 
 
 # ------------------------------------------------------------------ bad input
