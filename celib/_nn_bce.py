@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from celib._nn_ce import _times_upstream, compute_dtype
+from celib._nn_ce import _times_upstream, compute_dtype, no_autocast
 
 
 def forward(
@@ -27,7 +27,7 @@ def forward(
     need_x_grad: bool,
     need_t_grad: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """Loss (reduced, in ``input.dtype``) and gradients for a unit upstream gradient."""
+    """Loss (reduced, in compute dtype) and gradients for a unit upstream gradient."""
     f = compute_dtype(input.dtype)
     zero = torch.zeros((), dtype=f, device=input.device)
     x = input.to(f)
@@ -51,7 +51,6 @@ def forward(
         out = loss.sum()
     else:
         out = loss.mean()
-    out = out.to(input.dtype)
 
     gx = gt = None
     if need_x_grad or need_t_grad:
@@ -72,7 +71,8 @@ class BCEWithLogitsFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, input, target, weight, pos_weight, reduction):
         need_x, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        out, gx, gt = forward(input, target, weight, pos_weight, reduction, need_x, need_t)
+        with no_autocast(input.device.type):
+            out, gx, gt = forward(input, target, weight, pos_weight, reduction, need_x, need_t)
         ctx.save_for_backward(input, target, weight, pos_weight)
         ctx.reduction = reduction
         ctx.grads = (gx, gt)
