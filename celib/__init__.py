@@ -12,6 +12,8 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     PyTorch training losses (drop-in replacements for ``torch.nn.functional``).
 ``celib.plotting``
     the book's figure helpers (matplotlib).
+``celib.datasets``
+    the small synthetic data sets and calibration bins the chapters use.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ __version__ = "0.1.0"
 # The book's modules (DESIGN.md), those present in this installation.
 _SUBMODULES = tuple(
     name
-    for name in ("discrete", "measure", "mle", "nn", "plotting")
+    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting")
     if importlib.util.find_spec(f"celib.{name}") is not None
 )
 
@@ -51,7 +53,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import measure, mle, nn, plotting  # noqa: F401
+    from celib import datasets, measure, mle, nn, plotting  # noqa: F401
 
 
 def __getattr__(name: str):
