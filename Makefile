@@ -40,7 +40,7 @@ html: book
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check celib tests benchmarks
+	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
 	$(BIN)/pytest tests celib --doctest-modules

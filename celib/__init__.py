@@ -17,6 +17,7 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING
 
 from celib._device import default_device
@@ -26,11 +27,17 @@ from celib.discrete import (
     cross_entropy,
     entropy,
     kl_divergence,
+    shannon_code,
 )
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("discrete", "measure", "mle", "nn", "plotting")
+# The book's modules (DESIGN.md), those present in this installation.
+_SUBMODULES = tuple(
+    name
+    for name in ("discrete", "measure", "mle", "nn", "plotting")
+    if importlib.util.find_spec(f"celib.{name}") is not None
+)
 
 __all__ = [
     "binary_cross_entropy",
@@ -39,6 +46,7 @@ __all__ = [
     "default_device",
     "entropy",
     "kl_divergence",
+    "shannon_code",
     *_SUBMODULES,
 ]
 

@@ -1,0 +1,46 @@
+"""celib.plotting: the simplex grid and the book style."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from celib import plotting  # noqa: E402
+
+
+def test_simplex_grid_is_interior_and_normalised():
+    q, xy = plotting.simplex_grid(10)
+    assert q.shape == (36, 3)  # interior points: (n-1)(n-2)/2
+    np.testing.assert_allclose(q.sum(axis=1), 1.0, rtol=1e-15)
+    assert (q > 0).all()
+    # inside the triangle: y >= 0 and below both slanted edges
+    assert (xy[:, 1] > 0).all()
+    assert (xy[:, 1] < np.sqrt(3) * xy[:, 0]).all()
+    assert (xy[:, 1] < np.sqrt(3) * (1 - xy[:, 0])).all()
+
+
+def test_simplex_vertices_map_to_triangle_corners():
+    xy = plotting.simplex_to_xy(np.eye(3))
+    np.testing.assert_allclose(xy, [[0, 0], [1, 0], [0.5, np.sqrt(3) / 2]], atol=1e-15)
+
+
+def test_simplex_grid_bad_resolution():
+    with pytest.raises(ValueError, match="resolution must be an integer >= 3"):
+        plotting.simplex_grid(2)
+
+
+def test_figure_helpers_draw():
+    fig, ax = plotting.new_figure()
+    q, _ = plotting.simplex_grid(20)
+    cs = plotting.simplex_heatmap(ax, q, q[:, 0], label="q1")
+    assert len(cs.levels) > 2
+    assert matplotlib.rcParams["figure.facecolor"] == "white"
+    with pytest.raises(ValueError, match="ncols and nrows must be >= 1"):
+        plotting.new_figure(0)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
