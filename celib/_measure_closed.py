@@ -158,6 +158,14 @@ def _xm_log1p(m: float) -> float:
     return m - math.log1p(m)
 
 
+def _rm1mlog(x: float, y: float) -> float:
+    r"""r - 1 - log r >= 0 for r = x / y > 0, accurate both near r = 1 and far from it."""
+    m = _rel_diff(x, y)
+    if abs(m) < 0.5:
+        return _xm_log1p(m)
+    return m - (math.log(x) - math.log(y))
+
+
 def _expm1mx(u: float) -> float:
     r"""e^u - 1 - u >= 0, accurate near u = 0."""
     if abs(u) < 0.5:
@@ -207,8 +215,9 @@ def _kl_norm(P: Any, Q: Any) -> float:
     # KL = 1/2 [r - 1 - log r] + (mp - mq)^2 / (2 sq^2), r = sp^2 / sq^2.
     _, mp, sp = _params(P)
     _, mq, sq = _params(Q)
-    m = (sp - sq) * (sp + sq) / (sq * sq)  # r - 1
-    return 0.5 * _xm_log1p(m) + 0.5 * ((mp - mq) / sq) ** 2
+    m = (sp - sq) / sq * ((sp + sq) / sq)  # r - 1
+    rterm = _xm_log1p(m) if abs(m) < 0.5 else m - 2.0 * (math.log(sp) - math.log(sq))
+    return 0.5 * rterm + 0.5 * ((mp - mq) / sq) ** 2
 
 
 def _mvn_parts(P: Any, Q: Any) -> Any:
@@ -252,17 +261,23 @@ def _h_mvn(P: Any) -> float:
 
 @register("kl_divergence", stats.multivariate_normal, stats.multivariate_normal)
 def _kl_mvn(P: Any, Q: Any) -> float:
-    # KL = 1/2 [sum_i (mu_i - log(1 + mu_i)) + |Lq^-1 (mp - mq)|^2], with mu_i the
-    # eigenvalues of Lq^-1 (Sp - Sq) Lq^-T (so 1 + mu_i are those of Sq^-1 Sp).
+    # KL = 1/2 [tr(Sq^-1 Sp) - k - log det(Sq^-1 Sp) + |Lq^-1 (mp - mq)|^2]. When the
+    # covariances are close, with mu_i the eigenvalues of Lq^-1 (Sp - Sq) Lq^-T (so
+    # 1 + mu_i are those of Sq^-1 Sp), the first three terms are sum_i mu_i - log(1 + mu_i).
     parts = _mvn_parts(P, Q)
     if parts is None:
         return math.inf
-    mp, cp, _, mq, cq, lq = parts
+    mp, cp, lp, mq, cq, lq = parts
+    delta = linalg.solve_triangular(lq, mp - mq, lower=True)
+    maha = float(np.sum(delta * delta))
     d = linalg.solve_triangular(lq, cp - cq, lower=True)
     d = linalg.solve_triangular(lq, d.T, lower=True)
     mu = linalg.eigvalsh(0.5 * (d + d.T))
-    delta = linalg.solve_triangular(lq, mp - mq, lower=True)
-    return 0.5 * math.fsum([*(_xm_log1p(float(m)) for m in mu), float(np.sum(delta * delta))])
+    if np.max(np.abs(mu)) < 0.5:
+        return 0.5 * math.fsum([*(_xm_log1p(float(m)) for m in mu), maha])
+    a = linalg.solve_triangular(lq, lp, lower=True)
+    logdet = 2.0 * float(np.sum(np.log(np.diag(lp))) - np.sum(np.log(np.diag(lq))))
+    return 0.5 * math.fsum([float(np.sum(a * a)), -mp.size, -logdet, maha])
 
 
 @register("cross_entropy", stats.expon, stats.expon)
@@ -285,7 +300,7 @@ def _kl_expon(P: Any, Q: Any) -> float:
     _, lq, sq = _params(Q)
     if lp < lq:
         return math.inf
-    return _xm_log1p(_rel_diff(sp, sq)) + (lp - lq) / sq
+    return _rm1mlog(sp, sq) + (lp - lq) / sq
 
 
 @register("cross_entropy", stats.laplace, stats.laplace)
@@ -307,9 +322,8 @@ def _kl_laplace(P: Any, Q: Any) -> float:
     # KL = [r - 1 - log r] + r (e^{-u} - 1 + u), r = bp / bq, u = |mp - mq| / bp.
     _, mp, bp = _params(P)
     _, mq, bq = _params(Q)
-    m = _rel_diff(bp, bq)
     u = abs(mp - mq) / bp
-    return _xm_log1p(m) + (bp / bq) * _expm1mx(-u)
+    return _rm1mlog(bp, bq) + (bp / bq) * _expm1mx(-u)
 
 
 @register("cross_entropy", stats.uniform, stats.uniform)
@@ -369,7 +383,7 @@ def _kl_gamma(P: Any, Q: Any) -> Any:
     if lp != lq:
         return NotImplemented
     m = _rel_diff(tp, tq)
-    return math.fsum([_lgamma_bregman(ap, aq), aq * _xm_log1p(m), (ap - aq) * m])
+    return math.fsum([_lgamma_bregman(ap, aq), aq * _rm1mlog(tp, tq), (ap - aq) * m])
 
 
 # Discrete families (counting measure on the integers).
@@ -440,8 +454,9 @@ def _kl_poisson(P: Any, Q: Any) -> Any:
     if b == 0.0:
         return math.inf
     m = _rel_diff(a, b)
-    lg = _log_ratio(a, b)
-    return b * (m * lg - _xm_log1p(m))
+    if abs(m) < 0.5:
+        return b * (m * math.log1p(m) - _xm_log1p(m))
+    return math.fsum([a * (math.log(a) - math.log(b)), b, -a])
 
 
 __all__ = ["CONTINUOUS", "DISCRETE", "MIXED", "MVN", "closed_form", "register"]

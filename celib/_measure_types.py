@@ -420,11 +420,15 @@ def describe(d: Any) -> str:
             shapes, loc, scale = d.dist._parse_args(*d.args, **d.kwds)
         except Exception:  # pragma: no cover - defensive: custom distributions
             return f"{d.dist.name}(...)"
-        parts = [f"{s:g}" if np.ndim(s) == 0 else str(s) for s in shapes]
-        if loc != 0:
-            parts.append(f"loc={loc:g}")
-        if scale != 1:
-            parts.append(f"scale={scale:g}")
+
+        def fmt(v: Any) -> str:
+            return f"{v:g}" if np.ndim(v) == 0 else np.array2string(np.asarray(v), precision=4)
+
+        parts = [fmt(s) for s in shapes]
+        if np.any(np.asarray(loc) != 0):
+            parts.append(f"loc={fmt(loc)}")
+        if np.any(np.asarray(scale) != 1):
+            parts.append(f"scale={fmt(scale)}")
         return f"{d.dist.name}({', '.join(parts)})"
     if hasattr(d, "mean") and hasattr(d, "cov"):
         return f"multivariate_normal(dim={np.size(d.mean)})"
