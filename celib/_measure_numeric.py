@@ -222,9 +222,13 @@ def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
         t, m = terms(np.asarray(d.dist.xk, float) + loc)
         return math.fsum(t.tolist()), math.fsum(m.tolist())
     a, b = (float(v) for v in d.support())
-    eps = rtol * 1e-3
-    lo = a if np.isfinite(a) else float(np.floor(d.ppf(eps)))
-    hi = b if np.isfinite(b) else float(np.ceil(d.isf(eps)))
+    # Start with the bulk (tail masses ~1e-15 or the tolerance; scipy's quantiles are
+    # unreliable further out), then extend while the tails could still matter.
+    eps = max(rtol * 1e-3, 1e-15)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lo = a if np.isfinite(a) else float(np.floor(d.ppf(eps)))
+        hi = b if np.isfinite(b) else float(np.ceil(d.isf(eps)))
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > MAX_TERMS:
         raise RuntimeError(_too_many(P, quantity))
     t, m = terms(np.arange(lo, hi + 1.0))
@@ -238,7 +242,7 @@ def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
             edge = hi if side > 0 else lo
             tail = float(d.sf(edge)) if side > 0 else float(d.cdf(edge - 1.0))
             g_edge = abs(float(g_at(np.array([edge]))[0]))
-            if tail <= 0.0 or 4.0 * tail * max(1.0, g_edge) <= rtol * abs(total):
+            if tail <= 0.0 or 4.0 * tail * max(1.0, g_edge) <= 1e-3 * rtol * abs(total):
                 break
             width = max(hi - lo + 1.0, 16.0)
             if side > 0:

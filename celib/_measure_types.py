@@ -153,7 +153,7 @@ class ReferenceMeasure:
         r"""The integral :math:`\int_{[a, b]} f\, d\nu`.
 
         The atoms in :math:`[a, b]` contribute :math:`f(\text{atom})`; the Lebesgue part
-        is computed by tanh-sinh quadrature (:func:`scipy.integrate.tanhsinh`), split at
+        is computed by tanh-sinh quadrature (``scipy.integrate.tanhsinh``), split at
         the atoms and at ``points`` (where ``f`` is not smooth).
 
         Parameters
@@ -385,7 +385,7 @@ class Mixed:
         size : int or tuple of int
             Output shape.
         random_state : numpy.random.Generator, int or None
-            Passed to :func:`numpy.random.default_rng`.
+            Passed to ``numpy.random.default_rng``.
 
         Returns
         -------

@@ -9,7 +9,7 @@ Let :math:`P` and :math:`Q` be probability measures dominated by a measure
     H(P) = H(P, P), \qquad
     \mathrm{KL}(P\,\|\,Q) = H(P, Q) - H(P) = \int p \log \frac{p}{q}\, d\nu .
 
-The distributions are frozen :mod:`scipy.stats` objects: continuous ones have
+The distributions are frozen ``scipy.stats`` objects: continuous ones have
 densities with respect to Lebesgue measure :math:`\lambda`, discrete ones with respect
 to the counting measure, and ``stats.multivariate_normal`` with respect to Lebesgue
 measure on :math:`\mathbb{R}^k`. :class:`Mixed` laws (point masses plus a continuous
@@ -42,8 +42,9 @@ Methods (the ``method`` argument):
 
 Exact methods return a Python float.
 
-Note that :func:`celib.cross_entropy` (top level) takes probability *vectors*; this
-module takes *distributions*. On the counting measure they agree.
+Note that the top-level :func:`celib.cross_entropy <celib.discrete.cross_entropy>`
+takes probability *vectors*; this module takes *distributions*. On the counting
+measure they agree.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def cross_entropy(
 
     See Also
     --------
-    entropy, kl_divergence, monte_carlo, celib.cross_entropy
+    entropy, kl_divergence, monte_carlo, celib.discrete.cross_entropy
 
     Examples
     --------
@@ -412,7 +413,7 @@ def monte_carlo(
 def register_closed_form(
     quantity: str, family_p: Any, family_q: Any = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    r"""Register an exact formula (a decorator), like :func:`torch.distributions.kl.register_kl`.
+    r"""Register an exact formula (a decorator), like ``torch.distributions.kl.register_kl``.
 
     The formula receives frozen distributions of the given families and returns a
     float, ``math.inf`` (``P`` not dominated by ``Q``), or ``NotImplemented`` to
