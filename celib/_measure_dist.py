@@ -124,6 +124,16 @@ def check_pair(P: Law, Q: Law) -> None:
         )
 
 
+def check_has_density(P: Law, argname: str) -> None:
+    """A multivariate normal with a singular covariance has no Lebesgue density."""
+    if P.kind == MVN and int(P.cont.cov_object.rank) < P.dim:
+        raise ValueError(
+            f"{argname} is a multivariate normal with a singular covariance (rank "
+            f"{int(P.cont.cov_object.rank)} < {P.dim}): it has no density with respect "
+            f"to Lebesgue measure on R^{P.dim}"
+        )
+
+
 def not_dominated_by_parts(P: Law, Q: Law) -> bool:
     """True when P has a part that Q's parts cannot dominate (then H(P, Q) = +inf).
 
@@ -132,6 +142,8 @@ def not_dominated_by_parts(P: Law, Q: Law) -> bool:
     """
     if P.has_cont and not Q.has_cont:
         return True
+    if Q.kind == MVN and int(Q.cont.cov_object.rank) < Q.dim:
+        return True  # Q lives on a subspace, which P (with a density) gives mass 0
     if P.has_atoms and not Q.has_atoms:
         return True
     if P.has_cont and P.kind != MVN and Q.kind != MVN:

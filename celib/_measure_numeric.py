@@ -130,7 +130,7 @@ def _tanhsinh(f: Any, edges: np.ndarray, rtol: float, what: str, noise: Any = No
 
 
 def _check_normalised(L: Law, rtol: float, argname: str) -> None:
-    """The continuous part of L must integrate to its weight within NORM_ATOL."""
+    """The continuous part of L (a scipy law) must integrate to 1 within NORM_ATOL."""
     d = L.cont
     far = _far(d)
 

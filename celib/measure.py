@@ -57,7 +57,13 @@ from typing import Any
 import numpy as np
 
 from celib import _measure_closed, _measure_numeric
-from celib._measure_dist import Law, as_law, check_pair, not_dominated_by_parts
+from celib._measure_dist import (
+    Law,
+    as_law,
+    check_has_density,
+    check_pair,
+    not_dominated_by_parts,
+)
 from celib._measure_types import Estimate, Mixed, ReferenceMeasure, dirac, lebesgue
 
 __all__ = [
@@ -111,6 +117,7 @@ def _compute(
     lp = as_law(P, "P")
     lq: Law = lp if Q is None else as_law(Q, "Q")
     check_pair(lp, lq)
+    check_has_density(lp, "P")
     if method == "mc":
         n = _DEFAULT_N if n_samples is None else n_samples
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:

@@ -454,9 +454,13 @@ def test_dominated_in_one_direction_only():
 def test_singular_covariances():
     P = stats.multivariate_normal([0, 0], np.eye(2))
     Q = stats.multivariate_normal([0, 0], [[1, 1], [1, 1]], allow_singular=True)
-    assert cross_entropy(P, Q) == math.inf
-    with pytest.raises(ValueError, match="singular"):
-        entropy(Q)
+    for method in ("auto", "mc"):
+        r = cross_entropy(P, Q, method=method, **({"rng": 0} if method == "mc" else {}))
+        assert float(r) == math.inf
+        with pytest.raises(ValueError, match="singular covariance"):
+            entropy(Q, method=method, **({"rng": 0} if method == "mc" else {}))
+        with pytest.raises(ValueError, match="singular covariance"):
+            cross_entropy(Q, P, method=method, **({"rng": 0} if method == "mc" else {}))
 
 
 # --------------------------------------------------------------------------- reference measure
