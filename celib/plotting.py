@@ -177,3 +177,207 @@ def simplex_heatmap(ax: Axes, q, values, *, label: str = "", levels: int = 30, *
     if label:
         ax.figure.colorbar(cs, ax=ax, label=label, shrink=0.8)
     return cs
+
+
+def reliability_diagram(
+    ax: Axes,
+    probs,
+    targets,
+    n_bins: int = 10,
+    *,
+    color: str | None = None,
+    label: str | None = None,
+    show_counts: bool = True,
+):
+    r"""Draw a reliability (calibration) diagram of predicted probabilities.
+
+    Bins the predictions with :func:`celib.datasets.calibration_bins` and draws, for
+    each non-empty bin, a bar up to the observed frequency of the event, a marker at
+    the bin's mean prediction (its *confidence*) on the diagonal's scale, and the
+    diagonal itself, where a calibrated model's bars end. The expected calibration
+    error goes into the title (Guo et al., 2017).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    probs : array_like of shape (n,)
+        Predicted probabilities of the event, in :math:`[0, 1]`.
+    targets : array_like of shape (n,)
+        Whether the event happened (0 or 1).
+    n_bins : int, default 10
+        Number of equal-width bins.
+    color : str, optional
+        Bar colour (default: the first colour of ``PALETTE``).
+    label : str, optional
+        Name of the model, put in front of the ECE in the title.
+    show_counts : bool, default True
+        Also draw the share of predictions in each bin as a step line near the bottom
+        (on a secondary scale from 0 to 1).
+
+    Returns
+    -------
+    celib.datasets.CalibrationBins
+        The numbers drawn.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`celib.datasets.calibration_bins`.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from celib.plotting import new_figure, reliability_diagram
+    >>> fig, ax = new_figure()
+    >>> bins = reliability_diagram(ax, [0.1, 0.2, 0.8, 0.9], [0, 1, 1, 1], n_bins=2)
+    >>> bins.count.tolist()
+    [2, 2]
+    """
+    import numpy as np
+
+    from celib.datasets import calibration_bins
+
+    bins = calibration_bins(probs, targets, n_bins)
+    color = PALETTE[0] if color is None else color
+    full = bins.count > 0
+    left, width = bins.edges[:-1][full], np.diff(bins.edges)[full]
+    ax.bar(
+        left,
+        bins.frequency[full],
+        width=width,
+        align="edge",
+        color=color,
+        alpha=0.75,
+        edgecolor="white",
+        label="observed frequency",
+    )
+    ax.plot(
+        bins.confidence[full],
+        bins.confidence[full],
+        "o",
+        color=PALETTE[1],
+        ms=4,
+        label="mean prediction",
+    )
+    ax.plot([0, 1], [0, 1], "--", color="0.3", lw=1, label="calibrated")
+    if show_counts:
+        share = bins.count / bins.count.sum()
+        ax.stairs(0.25 * share / share.max(), bins.edges, color="0.4", lw=1, label="bin size")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed frequency")
+    name = f"{label}: " if label else ""
+    ax.set_title(f"{name}ECE = {bins.ece:.3f}")
+    return bins
+
+
+def decision_regions(
+    ax: Axes,
+    predict_fn,
+    x,
+    labels,
+    *,
+    resolution: int = 200,
+    padding: float = 0.5,
+    levels: tuple[float, ...] = (0.5, 0.9),
+):
+    r"""Draw the decision regions of a classifier of points in the plane.
+
+    Evaluates ``predict_fn`` on a ``resolution`` by ``resolution`` grid that covers the
+    points ``x`` (plus ``padding``), colours each grid point by its predicted class
+    :math:`\arg\max_j y_j` (light shades of ``PALETTE``), draws the contour lines where
+    the largest probability :math:`\max_j y_j` equals each of ``levels``, and scatters
+    the points in their true classes' colours.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    predict_fn : callable
+        Maps an ndarray of shape (m, 2) to class probabilities of shape (m, k), one
+        row per point (numpy or anything ``numpy.asarray`` accepts).
+    x : array_like of shape (n, 2)
+        The data points.
+    labels : array_like of shape (n,)
+        Their classes, integers in ``0 .. k - 1`` (at most ``len(PALETTE)`` classes).
+    resolution : int, default 200
+        Grid points per axis (at least 2).
+    padding : float, default 0.5
+        Margin around the data, in data units.
+    levels : tuple of float, default (0.5, 0.9)
+        Confidence levels whose contours are drawn (empty for none).
+
+    Returns
+    -------
+    ndarray of shape (resolution, resolution)
+        The predicted class on the grid (rows along the second coordinate).
+
+    Raises
+    ------
+    ValueError
+        ``x`` not of shape (n, 2), ``labels`` of another length, more classes than
+        colours, ``predict_fn`` returning the wrong shape, ``resolution < 2``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from celib.plotting import decision_regions, new_figure
+    >>> fig, ax = new_figure()
+    >>> def predict(z):
+    ...     p1 = 1 / (1 + np.exp(-z[:, 0]))
+    ...     return np.stack([1 - p1, p1], axis=1)
+    >>> regions = decision_regions(ax, predict, [[-1.0, 0.0], [1.0, 0.0]], [0, 1])
+    >>> regions.shape, sorted(np.unique(regions).tolist())
+    ((200, 200), [0, 1])
+    """
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+
+    x = np.asarray(x, dtype=float)
+    labels = np.asarray(labels)
+    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must have shape (n, 2) with n >= 1, got {x.shape}")
+    if labels.shape != (x.shape[0],):
+        raise ValueError(f"labels must have shape ({x.shape[0]},), got {labels.shape}")
+    if int(resolution) != resolution or resolution < 2:
+        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
+    g0, g1 = np.meshgrid(
+        np.linspace(lo[0], hi[0], int(resolution)), np.linspace(lo[1], hi[1], int(resolution))
+    )
+    grid = np.stack([g0.ravel(), g1.ravel()], axis=1)
+    probs = np.asarray(predict_fn(grid), dtype=float)
+    if probs.ndim != 2 or probs.shape[0] != grid.shape[0]:
+        raise ValueError(
+            f"predict_fn must return probabilities of shape (m, k) for m = {grid.shape[0]} "
+            f"points, got {probs.shape}"
+        )
+    k = max(probs.shape[1], int(labels.max()) + 1 if labels.size else 0)
+    if k > len(PALETTE):
+        raise ValueError(f"at most {len(PALETTE)} classes can be coloured, got {k}")
+    colours = ListedColormap(PALETTE[:k])
+    region = probs.argmax(axis=1).reshape(g0.shape)
+    ax.pcolormesh(g0, g1, region, cmap=colours, vmin=-0.5, vmax=k - 0.5, alpha=0.2, shading="auto")
+    if levels:
+        conf = probs.max(axis=1).reshape(g0.shape)
+        cs = ax.contour(g0, g1, conf, levels=sorted(levels), colors="0.25", linewidths=0.8)
+        ax.clabel(cs, fmt="%.2g", fontsize=8)
+    ax.scatter(
+        x[:, 0],
+        x[:, 1],
+        c=labels,
+        cmap=colours,
+        vmin=-0.5,
+        vmax=k - 0.5,
+        s=12,
+        edgecolors="white",
+        linewidths=0.4,
+    )
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    return region

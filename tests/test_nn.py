@@ -1,0 +1,667 @@
+"""Tests of celib.nn against torch.nn.functional (parity) and mpmath (accuracy)."""
+
+from __future__ import annotations
+
+import itertools
+
+import mpmath
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from celib import _nn_ce, nn  # noqa: E402
+
+mpmath.mp.dps = 50
+F64 = torch.float64
+
+
+# ------------------------------------------------------------------ helpers
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These tensors are tiny: intra-op threads only add synchronisation, which costs
+    milliseconds per operation on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def ce(x, target, path="fast", **kw):
+    """celib's cross_entropy; path 'general' or 'exact' forces that kernel."""
+    if path == "fast":
+        return nn.cross_entropy(x, target, **kw)
+    out = _nn_ce.CrossEntropyFunction.apply(
+        x,
+        target,
+        kw.get("weight"),
+        kw.get("ignore_index", -100),
+        kw.get("reduction", "mean"),
+        float(kw.get("label_smoothing", 0.0)),
+        path,
+    )
+    return nn._output_dtype(out, x)
+
+
+@pytest.fixture(params=["default", "tiny"])
+def blocks(request, monkeypatch):
+    """Run with the default block sizes and with tiny blocks (many blocks, ragged ends,
+    chunks along the trailing dimensions)."""
+    if request.param == "tiny":
+        monkeypatch.setattr(_nn_ce, "_CPU_BLOCK_HARD", 7)
+        monkeypatch.setattr(_nn_ce, "_CPU_BLOCK_GENERAL", 7)
+        monkeypatch.setattr(_nn_ce, "_CPU_BLOCK_EXACT", 7)
+        monkeypatch.setattr(_nn_ce, "_GPU_BLOCK", 7)
+    return request.param
+
+
+def grads(out, inputs):
+    g = torch.ones_like(out) if out.dim() else None
+    # A non-trivial upstream gradient, so that its use in backward is tested too.
+    if out.dim():
+        g = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype, device=out.device)
+        g = g.reshape(out.shape)
+    else:
+        g = torch.tensor(0.75, dtype=out.dtype, device=out.device)
+    return torch.autograd.grad(out, inputs, g)
+
+
+def mp_cross_entropy(x, c):
+    """Loss sum_j c_j (lse - x_j) and gradient (sum c) softmax - c, in mpmath, for one row
+    of logits x and class coefficients c (Python floats, taken as exact).
+
+    Straight from the definition, so the working precision must absorb the cancellation
+    in log(1 + R) with R down to e^-700: 50 digits (mp.dps) plus 320 more for this."""
+    with mpmath.workdps(mpmath.mp.dps + 320):
+        xs = [mpmath.mpf(v) for v in x]
+        cs = [mpmath.mpf(v) for v in c]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in xs))
+        loss = mpmath.fsum(cj * (lse - xj) for cj, xj in zip(cs, xs, strict=True))
+        s = mpmath.fsum(cs)
+        grad = [s * mpmath.exp(xj - lse) - cj for cj, xj in zip(cs, xs, strict=True)]
+        return +loss, [+g for g in grad]
+
+
+def mp_bce(x, t, pw=1.0):
+    """(1 - t) sp(x) + pw t sp(-x) and its x-derivative, in mpmath."""
+    with mpmath.workdps(mpmath.mp.dps + 320):  # log(1 + e^-700) from the definition
+        x, t, pw = mpmath.mpf(x), mpmath.mpf(t), mpmath.mpf(pw)
+        sp = lambda z: mpmath.log(1 + mpmath.exp(z))  # noqa: E731
+        sig = lambda z: 1 / (1 + mpmath.exp(-z))  # noqa: E731
+        return +((1 - t) * sp(x) + pw * t * sp(-x)), +((1 - t) * sig(x) - pw * t * sig(-x))
+
+
+def rel_err(ours, ref):
+    if isinstance(ours, torch.Tensor):
+        ours = ours.detach().cpu().double().item()
+    ours, ref = mpmath.mpf(ours), mpmath.mpf(ref)
+    if ref == 0:
+        return abs(ours)
+    return float(abs(ours - ref) / abs(ref))
+
+
+# ------------------------------------------------------------------ parity with torch
+
+SHAPES = [(6, 5), (3, 5, 4), (2, 5, 3, 2), (5,)]
+PATHS = ["fast", "general", "exact"]
+
+
+def _target_shape(shape):
+    return shape[:1] + shape[2:] if len(shape) > 1 else ()
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("ignore_index", [-100, 2])
+def test_cross_entropy_parity_class_indices(blocks, path, shape, ignore_index):
+    gen = torch.Generator().manual_seed(1)
+    for reduction, use_w, eps in itertools.product(("mean", "sum", "none"), (0, 1), (0.0, 0.15)):
+        x = (3 * torch.randn(shape, generator=gen, dtype=F64)).requires_grad_()
+        y = torch.randint(0, 5, _target_shape(shape), generator=gen)
+        if y.dim():
+            y.view(-1)[0] = ignore_index  # at least one ignored position
+        w = torch.rand(5, generator=gen, dtype=F64) + 0.1 if use_w else None
+        kw = dict(weight=w, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps)
+        ours = ce(x, y, path, **kw)
+        ref = F.cross_entropy(x, y, **kw)
+        assert ours.dtype == ref.dtype and ours.shape == ref.shape
+        # (C,) logits whose target is ignore_index: NaN for 'mean', in both.
+        torch.testing.assert_close(ours, ref, rtol=1e-13, atol=1e-15, equal_nan=True)
+        (g_ours,), (g_ref,) = grads(ours, (x,)), grads(ref, (x,))
+        torch.testing.assert_close(g_ours, g_ref, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("path", ["general", "exact"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_cross_entropy_parity_class_probabilities(blocks, path, shape):
+    gen = torch.Generator().manual_seed(2)
+    dim = 1 if len(shape) > 1 else 0
+    for reduction, use_w, eps in itertools.product(("mean", "sum", "none"), (0, 1), (0.0, 0.3)):
+        x = (3 * torch.randn(shape, generator=gen, dtype=F64)).requires_grad_()
+        t = torch.softmax(2 * torch.randn(shape, generator=gen, dtype=F64), dim)
+        t.requires_grad_()
+        w = torch.rand(5, generator=gen, dtype=F64) + 0.1 if use_w else None
+        kw = dict(weight=w, reduction=reduction, label_smoothing=eps)
+        ours = ce(x, t, path, **kw) if path == "exact" else nn.cross_entropy(x, t, **kw)
+        ref = F.cross_entropy(x, t, **kw)
+        torch.testing.assert_close(ours, ref, rtol=1e-13, atol=1e-15)
+        g_ours, g_ref = grads(ours, (x, t)), grads(ref, (x, t))
+        for a, b in zip(g_ours, g_ref, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_cross_entropy_soft_targets_need_not_be_normalised():
+    # torch takes any non-negative "probabilities" as they are; so do we.
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(4, 3, generator=gen, dtype=F64)
+    t = 2 * torch.rand(4, 3, generator=gen, dtype=F64)
+    torch.testing.assert_close(nn.cross_entropy(x, t), F.cross_entropy(x, t), rtol=1e-13, atol=0)
+
+
+def test_cross_entropy_uint8_targets_and_ties():
+    x = torch.tensor([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]], dtype=F64, requires_grad=True)
+    y = torch.tensor([1, 2], dtype=torch.uint8)
+    ours, ref = nn.cross_entropy(x, y), F.cross_entropy(x, y)
+    torch.testing.assert_close(ours, ref, rtol=1e-15, atol=0)
+    torch.testing.assert_close(grads(ours, (x,))[0], grads(ref, (x,))[0], rtol=1e-14, atol=0)
+
+
+def test_cross_entropy_all_ignored_and_empty_like_torch():
+    x = torch.randn(3, 4, dtype=F64, requires_grad=True)
+    y = torch.full((3,), -100)
+    ours, ref = nn.cross_entropy(x, y), F.cross_entropy(x, y)
+    assert torch.isnan(ours) and torch.isnan(ref)
+    (g,) = torch.autograd.grad(ours, x)
+    assert torch.equal(g, torch.zeros_like(x))
+    empty = torch.empty(0, 4, dtype=F64)
+    target = torch.empty(0, dtype=torch.long)
+    assert torch.isnan(nn.cross_entropy(empty, target))
+    assert nn.cross_entropy(empty, target, reduction="sum").item() == 0.0
+    assert nn.cross_entropy(empty, target, reduction="none").shape == (0,)
+
+
+def test_cross_entropy_ignored_rows_may_hold_nan():
+    # torch skips ignored rows entirely; so do we (exact zero gradient there).
+    x = torch.tensor([[1.0, 2.0, 0.5], [float("nan"), 0.0, 1.0]], dtype=F64, requires_grad=True)
+    y = torch.tensor([0, -100])
+    for path in PATHS:
+        ours = ce(x, y, path)
+        torch.testing.assert_close(ours, F.cross_entropy(x, y), rtol=1e-15, atol=0)
+        (g,) = torch.autograd.grad(ours, x)
+        assert torch.equal(g[1], torch.zeros(3, dtype=F64))
+
+
+def test_cross_entropy_minus_inf_logits_are_masks():
+    x = torch.tensor([[2.0, float("-inf"), 0.0], [float("-inf"), 1.0, 3.0]], dtype=F64)
+    x.requires_grad_()
+    y = torch.tensor([0, 1])
+    for path in PATHS:
+        ours = ce(x, y, path)
+        torch.testing.assert_close(ours, F.cross_entropy(x, y), rtol=1e-15, atol=0)
+        (g,) = torch.autograd.grad(ours, x)
+        assert torch.isfinite(g).all() and g[0, 1] == 0 and g[1, 0] == 0
+    # The target's logit is -inf: infinite loss, finite gradient.
+    loss = nn.cross_entropy(x, torch.tensor([1, 0]), reduction="none")
+    assert torch.isinf(loss).all()
+    # Zero probability on a masked class adds 0 (0 log 0 = 0), where torch gives NaN.
+    t = torch.tensor([[0.5, 0.0, 0.5], [0.0, 0.5, 0.5]], dtype=F64)
+    assert torch.isfinite(nn.cross_entropy(x, t))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_cross_entropy_gradcheck_class_indices(path):
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(4, 3, 2, generator=gen, dtype=F64, requires_grad=True)
+    y = torch.tensor([[0, 2], [1, -100], [2, 2], [0, 1]])
+    w = torch.tensor([0.5, 2.0, 1.0], dtype=F64)
+    for reduction, eps in itertools.product(("mean", "none"), (0.0, 0.2)):
+        if path == "fast":  # the fast kernel takes (N, C)
+            x2, y2 = x[:, :, 0].detach().requires_grad_(), y[:, 0]
+
+            def fn(z, y2=y2, reduction=reduction, eps=eps):
+                return ce(z, y2, path, weight=w, reduction=reduction, label_smoothing=eps)
+
+            assert torch.autograd.gradcheck(fn, (x2,))
+        else:
+
+            def fn(z, reduction=reduction, eps=eps):
+                return ce(z, y, path, weight=w, reduction=reduction, label_smoothing=eps)
+
+            assert torch.autograd.gradcheck(fn, (x,))
+
+
+def test_cross_entropy_gradcheck_class_probabilities():
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(3, 4, generator=gen, dtype=F64, requires_grad=True)
+    t = torch.softmax(torch.randn(3, 4, generator=gen, dtype=F64), 1).requires_grad_()
+    w = torch.tensor([0.5, 2.0, 1.0, 1.5], dtype=F64)
+    for reduction in ("mean", "sum", "none"):
+
+        def fn(z, p, reduction=reduction):
+            return nn.cross_entropy(z, p, weight=w, reduction=reduction, label_smoothing=0.1)
+
+        assert torch.autograd.gradcheck(fn, (x, t))
+
+
+def test_cross_entropy_backward_twice_with_retain_graph():
+    x = torch.randn(5, 7, dtype=F64, requires_grad=True)
+    y = torch.randint(0, 7, (5,))
+    loss = nn.cross_entropy(x, y)
+    loss.backward(retain_graph=True)
+    first = x.grad.clone()
+    loss.backward()
+    torch.testing.assert_close(x.grad, 2 * first, rtol=1e-15, atol=0)
+    torch.testing.assert_close(first, torch.autograd.grad(F.cross_entropy(x, y), x)[0])
+
+
+def test_cross_entropy_no_double_backward():
+    x = torch.randn(2, 3, dtype=F64, requires_grad=True)
+    (g,) = torch.autograd.grad(nn.cross_entropy(x, torch.tensor([0, 1])), x, create_graph=True)
+    assert not g.requires_grad  # once differentiable: no graph through the gradient
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        g.sum().backward()
+
+
+@given(
+    st.lists(st.floats(-30, 30, allow_nan=False, allow_subnormal=False), min_size=2, max_size=8),
+    st.integers(0, 7),
+    st.floats(0.0, 1.0),
+)
+@settings(max_examples=60, deadline=None)
+def test_cross_entropy_properties(row, y, eps):
+    x = torch.tensor([row], dtype=F64, requires_grad=True)
+    y = torch.tensor([y % len(row)])
+    loss = nn.cross_entropy(x, y, label_smoothing=eps)
+    (g,) = torch.autograd.grad(loss, x)
+    assert loss.item() >= 0
+    # The gradient softmax - q sums to zero: q and softmax are distributions.
+    assert abs(g.sum().item()) <= 1e-14
+    torch.testing.assert_close(loss, F.cross_entropy(x, y, label_smoothing=eps))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_parity(reduction):
+    gen = torch.Generator().manual_seed(6)
+    for use_w, use_pw in itertools.product((0, 1), (0, 1)):
+        x = (5 * torch.randn(6, 4, generator=gen, dtype=F64)).requires_grad_()
+        t = torch.rand(6, 4, generator=gen, dtype=F64)
+        t[0], t[1] = 0.0, 1.0
+        t.requires_grad_()
+        w = torch.rand(4, generator=gen, dtype=F64) if use_w else None
+        pw = 3 * torch.rand(4, generator=gen, dtype=F64) if use_pw else None
+        kw = dict(weight=w, reduction=reduction, pos_weight=pw)
+        ours = nn.binary_cross_entropy_with_logits(x, t, **kw)
+        ref = F.binary_cross_entropy_with_logits(x, t, **kw)
+        torch.testing.assert_close(ours, ref, rtol=1e-13, atol=1e-15)
+        for a, b in zip(grads(ours, (x, t)), grads(ref, (x, t)), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_bce_with_logits_gradcheck():
+    gen = torch.Generator().manual_seed(7)
+    x = torch.randn(3, 2, generator=gen, dtype=F64, requires_grad=True)
+    t = torch.rand(3, 2, generator=gen, dtype=F64, requires_grad=True)
+    w = torch.rand(3, 1, generator=gen, dtype=F64)
+    pw = torch.tensor([0.5, 2.0], dtype=F64)
+    for reduction in ("mean", "none"):
+
+        def fn(z, p, reduction=reduction):
+            return nn.binary_cross_entropy_with_logits(z, p, w, reduction, pw)
+
+        assert torch.autograd.gradcheck(fn, (x, t))
+
+
+def test_modules_match_torch():
+    gen = torch.Generator().manual_seed(8)
+    w = torch.rand(4, generator=gen)
+    x = torch.randn(5, 4, generator=gen, dtype=F64)
+    y = torch.tensor([0, 1, 2, 3, 1])
+    ours = nn.CrossEntropyLoss(weight=w, ignore_index=3, label_smoothing=0.1).double()
+    ref = torch.nn.CrossEntropyLoss(weight=w, ignore_index=3, label_smoothing=0.1).double()
+    assert ours.weight.dtype == F64 and "weight" in ours.state_dict()
+    torch.testing.assert_close(ours(x, y), ref(x, y), rtol=1e-13, atol=0)
+    t = torch.rand(5, 4, generator=gen, dtype=F64)
+    pw = torch.full((4,), 2.0)
+    ours = nn.BCEWithLogitsLoss(weight=w, reduction="sum", pos_weight=pw).double()
+    ref = torch.nn.BCEWithLogitsLoss(weight=w, reduction="sum", pos_weight=pw).double()
+    assert set(ours.state_dict()) == {"weight", "pos_weight"}
+    torch.testing.assert_close(ours(x, t), ref(x, t), rtol=1e-13, atol=0)
+    with pytest.raises(ValueError, match="reduction"):
+        nn.CrossEntropyLoss(reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        nn.CrossEntropyLoss(label_smoothing=-0.1)
+    with pytest.raises(ValueError, match="reduction"):
+        nn.BCEWithLogitsLoss(reduction="avg")
+
+
+# ------------------------------------------------------------------ accuracy (mpmath)
+
+
+def test_issue_examples():
+    """The figures of the issue: PyTorch returns 0, celib the loss to a few ulp."""
+    x = torch.tensor([[20.0, 0.0, 0.0]], requires_grad=True)
+    loss = nn.cross_entropy(x, torch.tensor([0]))
+    (g,) = torch.autograd.grad(loss, x)
+    ref_loss, ref_grad = mp_cross_entropy([20.0, 0.0, 0.0], [1.0, 0.0, 0.0])
+    assert mpmath.almosteq(ref_loss, mpmath.log1p(2 * mpmath.exp(-20)), 1e-40)
+    assert rel_err(loss, ref_loss) <= 1e-6
+    for j in range(3):
+        assert rel_err(g[0, j], ref_grad[j]) <= 1e-6
+    assert F.cross_entropy(x, torch.tensor([0])).item() == 0.0  # what celib fixes
+
+    x = torch.tensor([[40.0, 0.0, 0.0]], dtype=F64)
+    ref_loss, _ = mp_cross_entropy([40.0, 0.0, 0.0], [1.0, 0.0, 0.0])
+    assert rel_err(nn.cross_entropy(x, torch.tensor([0])), ref_loss) <= 1e-15
+    assert abs(float(ref_loss) - 8.4967e-18) < 1e-21
+
+    x = torch.tensor([-17.0], requires_grad=True)
+    loss = nn.binary_cross_entropy_with_logits(x, torch.tensor([0.0]))
+    (g,) = torch.autograd.grad(loss, x)
+    ref_loss, ref_grad = mp_bce(-17.0, 0.0)
+    assert rel_err(loss, ref_loss) <= 1e-6 and rel_err(g[0], ref_grad) <= 1e-6
+
+
+# Largest margins whose softmax entries stay normal numbers in each dtype.
+MARGINS = {torch.float32: [0.0, 1.0, 5.0, 17.0, 20.0, 35.0, 60.0, 80.0],
+           F64: [0.0, 1.0, 20.0, 40.0, 100.0, 300.0, 700.0]}  # fmt: skip
+TOL = {torch.float32: 1e-5, F64: 1e-12}
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("path", PATHS)
+def test_cross_entropy_accuracy_extreme_margins(dtype, path):
+    gen = torch.Generator().manual_seed(9)
+    rows = []
+    for margin in MARGINS[dtype]:
+        rest = torch.rand(6, generator=gen, dtype=F64) - 0.5
+        rows.append(torch.cat([torch.tensor([margin], dtype=F64), rest]) + 3.0)
+    x = torch.stack(rows).to(dtype).requires_grad_()
+    worst = 0.0
+    for target in (0, 3):  # the largest logit, and another one
+        y = torch.full((len(rows),), target)
+        loss = ce(x, y, path, reduction="none")
+        (g,) = torch.autograd.grad(loss.sum(), x)
+        for i, row in enumerate(x.detach().tolist()):
+            c = [1.0 if j == target else 0.0 for j in range(len(row))]
+            ref_loss, ref_grad = mp_cross_entropy(row, c)
+            worst = max(worst, rel_err(loss[i], ref_loss))
+            worst = max(worst, *(rel_err(g[i, j], ref_grad[j]) for j in range(len(row))))
+    assert worst <= TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_cross_entropy_accuracy_smoothing_and_probabilities(dtype):
+    """Confident rows with label smoothing, weights and class probabilities."""
+    margin = 30.0 if dtype == torch.float32 else 300.0
+    x = torch.tensor([[margin, 0.0, 1.0], [0.5, margin, -2.0]], dtype=dtype)
+    x.requires_grad_()
+    w = torch.tensor([2.0, 0.5, 1.0], dtype=dtype)
+    t = torch.tensor([[1.0, 0.0, 0.0], [1e-6, 1 - 2e-6, 1e-6]], dtype=dtype)
+    y = torch.tensor([0, 1])
+    eps = 1e-3
+    cases = [("indices", y, None), ("indices+w", y, w), ("probs", t, None), ("probs+w", t, w)]
+    for name, target, weight in cases:
+        loss = nn.cross_entropy(x, target, weight=weight, label_smoothing=eps, reduction="none")
+        (g,) = torch.autograd.grad(loss.sum(), x)
+        wl = [1.0] * 3 if weight is None else weight.tolist()
+        for i, row in enumerate(x.detach().tolist()):
+            if target.dtype.is_floating_point:
+                q = [(1 - eps) * v + eps / 3 for v in target[i].tolist()]
+                c = [wj * qj for wj, qj in zip(wl, q, strict=True)]
+            else:
+                c = [eps / 3 * wj for wj in wl]
+                c[int(target[i])] += (1 - eps) * wl[int(target[i])]
+            ref_loss, ref_grad = mp_cross_entropy(row, c)
+            assert rel_err(loss[i], ref_loss) <= TOL[dtype], name
+            for j in range(3):
+                assert rel_err(g[i, j], ref_grad[j]) <= 10 * TOL[dtype], (name, i, j)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_cross_entropy_finite_at_huge_logits(path):
+    for dtype in (torch.float32, F64):
+        x = torch.tensor([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]], dtype=dtype, requires_grad=True)
+        y = torch.tensor([1, 2])
+        loss = ce(x, y, path, reduction="none")
+        (g,) = torch.autograd.grad(loss.sum(), x)
+        assert torch.isfinite(loss).all() and torch.isfinite(g).all()
+        assert loss[0].item() == 2e4 and loss[1].item() == 0.0
+        expected = torch.tensor([[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]], dtype=dtype)
+        assert torch.equal(g, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_bce_with_logits_accuracy(dtype):
+    xs = [-80.0, -40.0, -17.0, -5.0, -0.5, 0.0, 0.5, 5.0, 17.0, 40.0, 80.0]
+    if dtype == F64:
+        xs += [-700.0, 700.0]
+    x = torch.tensor(xs, dtype=dtype, requires_grad=True)
+    for t_val, pw in ((0.0, 1.0), (1.0, 1.0), (1.0, 3.0), (0.0, 3.0), (0.3, 2.0)):
+        t = torch.full_like(x, t_val)
+        pos_weight = torch.tensor([pw], dtype=dtype)
+        loss = nn.binary_cross_entropy_with_logits(x, t, reduction="none", pos_weight=pos_weight)
+        (g,) = torch.autograd.grad(loss.sum(), x)
+        for i, xv in enumerate(xs):
+            ref_loss, ref_grad = mp_bce(xv, float(t[i]), pw)
+            assert rel_err(loss[i], ref_loss) <= TOL[dtype], (xv, t_val, pw)
+            if t_val in (0.0, 1.0):  # soft labels: the gradient can be 0 (cancellation)
+                assert rel_err(g[i], ref_grad) <= TOL[dtype], (xv, t_val, pw)
+    big = torch.tensor([1e4, -1e4, 1e4, -1e4], dtype=dtype, requires_grad=True)
+    loss = nn.binary_cross_entropy_with_logits(
+        big, torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=dtype), reduction="none"
+    )
+    (g,) = torch.autograd.grad(loss.sum(), big)
+    assert loss.tolist() == [1e4, 1e4, 0.0, 0.0]
+    assert g.tolist() == [1.0, -1.0, 0.0, 0.0]
+
+
+# ------------------------------------------------------------------ half precision
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("path", PATHS)
+def test_half_inputs_accumulate_in_float32(blocks, dtype, path):
+    gen = torch.Generator().manual_seed(10)
+    x = (4 * torch.randn(16, 300, generator=gen)).to(dtype).requires_grad_()
+    y = torch.randint(0, 300, (16,), generator=gen)
+    x32 = x.detach().float().requires_grad_()
+    for reduction in ("mean", "none"):
+        loss = ce(x, y, path, reduction=reduction)
+        ref = ce(x32, y, path, reduction=reduction)
+        assert loss.dtype == dtype
+        # Same float32 computation, rounded once at the end.
+        assert torch.equal(loss, ref.to(dtype))
+        (g,) = torch.autograd.grad(loss.sum(), x)
+        (g32,) = torch.autograd.grad(ref.sum(), x32)
+        assert g.dtype == dtype
+        torch.testing.assert_close(
+            g, g32.to(dtype), rtol=2e-2 if dtype == torch.bfloat16 else 2e-3, atol=1e-6
+        )
+        torch.testing.assert_close(
+            loss.float(), F.cross_entropy(x32, y, reduction=reduction), rtol=1e-2, atol=1e-3
+        )
+    # bfloat16 has float32's range: the tiny loss survives.
+    z = torch.tensor([[20.0, 0.0, 0.0]], dtype=torch.bfloat16)
+    if dtype == torch.bfloat16:
+        assert abs(nn.cross_entropy(z, torch.tensor([0])).item() / 4.1223e-9 - 1) < 1e-2
+    b = nn.binary_cross_entropy_with_logits(x, torch.zeros_like(x), reduction="none")
+    assert b.dtype == dtype
+    torch.testing.assert_close(
+        b.float(),
+        F.binary_cross_entropy_with_logits(x32, torch.zeros_like(x32), reduction="none"),
+        rtol=1e-2,
+        atol=1e-3,
+    )
+
+
+def test_autocast_returns_float32_like_torch():
+    gen = torch.Generator().manual_seed(12)
+    x = torch.randn(8, 6, generator=gen).bfloat16().requires_grad_()
+    y = torch.randint(0, 6, (8,), generator=gen)
+    t = torch.rand(8, 6, generator=gen).bfloat16()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ours = nn.cross_entropy(x, y)
+        ref = F.cross_entropy(x, y)
+        ours_b = nn.binary_cross_entropy_with_logits(x, t)
+        ref_b = F.binary_cross_entropy_with_logits(x, t)
+    assert ours.dtype == ref.dtype == torch.float32
+    assert ours_b.dtype == ref_b.dtype == torch.float32
+    # Same float32 computation on the bfloat16 logits: no rounding to bfloat16 on the way.
+    torch.testing.assert_close(ours, F.cross_entropy(x.float(), y), rtol=1e-6, atol=0)
+    (g,) = torch.autograd.grad(ours, x)
+    assert g.dtype == torch.bfloat16
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_cross_entropy_rejects_bad_targets():
+    x = torch.randn(4, 3)
+    with pytest.raises(ValueError, match=r"target holds the class index 5, outside \[0, 3\)"):
+        nn.cross_entropy(x, torch.tensor([0, 1, 5, 2]))
+    with pytest.raises(ValueError, match="class index -1"):
+        nn.cross_entropy(x, torch.tensor([0, -1, 2, 2]))
+    with pytest.raises(TypeError, match="target of class indices must have an integer dtype"):
+        nn.cross_entropy(x, torch.tensor([0.0, 1.0, 2.0, 0.0]))
+    with pytest.raises(TypeError, match="integer dtype"):
+        nn.cross_entropy(x, torch.tensor([True, False, True, True]))
+    with pytest.raises(TypeError, match="class probabilities, which need a floating dtype"):
+        nn.cross_entropy(x, torch.zeros(4, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"target of class indices must have shape \(4,\)"):
+        nn.cross_entropy(x, torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"shape \(4, 2\)"):
+        nn.cross_entropy(torch.randn(4, 3, 2), torch.zeros(4, 3, dtype=torch.long))
+    soft = torch.full((4, 3), 1 / 3)
+    with pytest.raises(ValueError, match=r"target \(class probabilities\) holds NaN"):
+        nn.cross_entropy(x, soft.index_fill(0, torch.tensor([1]), float("nan")))
+    with pytest.raises(ValueError, match=r"target \(class probabilities\) holds a negative"):
+        nn.cross_entropy(x, soft - 0.5)
+    with pytest.raises(ValueError, match="infinite"):
+        nn.cross_entropy(x, soft.index_fill(0, torch.tensor([1]), float("inf")))
+    with pytest.raises(ValueError, match="ignore_index=0 cannot be used with class prob"):
+        nn.cross_entropy(x, soft, ignore_index=0)
+    with pytest.raises(TypeError, match="target must be a torch.Tensor"):
+        nn.cross_entropy(x, [0, 1, 2, 0])
+
+
+def test_cross_entropy_rejects_bad_arguments():
+    x = torch.randn(4, 3)
+    y = torch.tensor([0, 1, 2, 0])
+    with pytest.raises(TypeError, match="input must be a torch.Tensor"):
+        nn.cross_entropy([[0.0, 1.0]], torch.tensor([0]))
+    with pytest.raises(TypeError, match=r"input \(logits\) must have a floating dtype"):
+        nn.cross_entropy(torch.ones(4, 3, dtype=torch.long), y)
+    with pytest.raises(ValueError, match="input must have shape"):
+        nn.cross_entropy(torch.tensor(1.0), torch.tensor(0))
+    with pytest.raises(ValueError, match="at least one class"):
+        nn.cross_entropy(torch.empty(4, 0), y)
+    with pytest.raises(ValueError, match=r"weight must have shape \(C,\) = \(3,\)"):
+        nn.cross_entropy(x, y, weight=torch.ones(4))
+    with pytest.raises(ValueError, match=r"weight \(class weights\) holds NaN"):
+        nn.cross_entropy(x, y, weight=torch.tensor([1.0, float("nan"), 1.0]))
+    with pytest.raises(ValueError, match=r"weight \(class weights\) holds a negative"):
+        nn.cross_entropy(x, y, weight=torch.tensor([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="weight must not require grad"):
+        nn.cross_entropy(x, y, weight=torch.ones(3, requires_grad=True))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.cross_entropy(x, y, reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0"):
+        nn.cross_entropy(x, y, label_smoothing=1.5)
+    with pytest.raises(ValueError, match="label_smoothing must be between"):
+        nn.cross_entropy(x, y, label_smoothing=float("nan"))
+    with pytest.raises(TypeError, match="label_smoothing must be a real number"):
+        nn.cross_entropy(x, y, label_smoothing="0.1")
+    with pytest.raises(TypeError, match="ignore_index must be an int"):
+        nn.cross_entropy(x, y, ignore_index=1.0)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_cross_entropy_rejects_undefined_logits(path):
+    y = torch.tensor([0, 1])
+    for bad in (float("nan"), float("inf")):
+        x = torch.tensor([[0.0, 1.0, 2.0], [1.0, bad, 0.0]])
+        with pytest.raises(ValueError, match="input: a row of logits that counts"):
+            ce(x, y, path)
+    x = torch.tensor([[0.0, 1.0, 2.0], [float("-inf")] * 3])
+    with pytest.raises(ValueError, match="only -inf"):
+        ce(x, y, path)
+
+
+def test_bce_with_logits_rejects_bad_input():
+    x = torch.randn(4, 3)
+    t = torch.rand(4, 3)
+    with pytest.raises(ValueError, match=r"target must have the input's shape \(4, 3\)"):
+        nn.binary_cross_entropy_with_logits(x, t[:2])
+    with pytest.raises(TypeError, match=r"target \(probabilities\) must have a floating dtype"):
+        nn.binary_cross_entropy_with_logits(x, (t > 0.5).long())
+    with pytest.raises(TypeError, match=r"input \(logits\) must have a floating dtype"):
+        nn.binary_cross_entropy_with_logits(x.long(), t)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        nn.binary_cross_entropy_with_logits(x, t + 1)
+    with pytest.raises(ValueError, match=r"target \(probabilities\) holds NaN"):
+        nn.binary_cross_entropy_with_logits(x, t.index_fill(0, torch.tensor([0]), float("nan")))
+    with pytest.raises(ValueError, match=r"weight of shape \(2,\) does not broadcast"):
+        nn.binary_cross_entropy_with_logits(x, t, weight=torch.ones(2))
+    with pytest.raises(ValueError, match=r"pos_weight \(weights\) holds a negative"):
+        nn.binary_cross_entropy_with_logits(x, t, pos_weight=-torch.ones(3))
+    with pytest.raises(ValueError, match="pos_weight must not require grad"):
+        nn.binary_cross_entropy_with_logits(x, t, pos_weight=torch.ones(3, requires_grad=True))
+    with pytest.raises(ValueError, match="input: the logits hold NaN"):
+        nn.binary_cross_entropy_with_logits(x.index_fill(1, torch.tensor([1]), float("nan")), t)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.binary_cross_entropy_with_logits(x, t, reduction="avg")
+
+
+# ------------------------------------------------------------------ CUDA
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+class TestCUDA:
+    """Parity and accuracy on a GPU (skipped where there is none)."""
+
+    def test_parity(self):
+        gen = torch.Generator().manual_seed(11)
+        for shape, soft in itertools.product([(64, 1000), (4, 10, 3, 5)], (False, True)):
+            x = (3 * torch.randn(shape, generator=gen, dtype=F64)).cuda().requires_grad_()
+            if soft:
+                y = torch.softmax(torch.randn(shape, generator=gen, dtype=F64), 1).cuda()
+            else:
+                y = torch.randint(0, shape[1], shape[:1] + shape[2:], generator=gen).cuda()
+            w = (torch.rand(shape[1], generator=gen, dtype=F64) + 0.1).cuda()
+            for reduction, eps in itertools.product(("mean", "sum", "none"), (0.0, 0.1)):
+                kw = dict(weight=w, reduction=reduction, label_smoothing=eps)
+                ours, ref = nn.cross_entropy(x, y, **kw), F.cross_entropy(x, y, **kw)
+                assert ours.device == x.device
+                torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-14)
+                torch.testing.assert_close(grads(ours, (x,))[0], grads(ref, (x,))[0])
+        x = torch.randn(8, 5, dtype=F64).cuda().requires_grad_()
+        t = torch.rand(8, 5, dtype=F64).cuda()
+        ours = nn.binary_cross_entropy_with_logits(x, t, pos_weight=torch.full((5,), 2.0).cuda())
+        ref = F.binary_cross_entropy_with_logits(x, t, pos_weight=torch.full((5,), 2.0).cuda())
+        torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-14)
+
+    def test_accuracy(self):
+        x = torch.tensor([[20.0, 0.0, 0.0]], device="cuda", requires_grad=True)
+        loss = nn.cross_entropy(x, torch.tensor([0], device="cuda"))
+        (g,) = torch.autograd.grad(loss, x)
+        ref_loss, ref_grad = mp_cross_entropy([20.0, 0.0, 0.0], [1.0, 0.0, 0.0])
+        assert rel_err(loss.cpu(), ref_loss) <= 1e-5
+        assert all(rel_err(g[0, j].cpu(), ref_grad[j]) <= 1e-5 for j in range(3))
+        xb = torch.tensor([-17.0], device="cuda")
+        ref_b, _ = mp_bce(-17.0, 0.0)
+        loss_b = nn.binary_cross_entropy_with_logits(xb, torch.zeros_like(xb))
+        assert rel_err(loss_b.cpu(), ref_b) <= 1e-5
+        xh = torch.randn(32, 1000, device="cuda").to(torch.bfloat16)
+        yh = torch.randint(0, 1000, (32,), device="cuda")
+        assert nn.cross_entropy(xh, yh).dtype == torch.bfloat16
+        assert torch.equal(nn.cross_entropy(xh, yh), nn.cross_entropy(xh.float(), yh).bfloat16())
+
+    def test_device_mismatch(self):
+        with pytest.raises(ValueError, match="target is on cpu but input is on cuda"):
+            nn.cross_entropy(torch.randn(2, 3, device="cuda"), torch.tensor([0, 1]))
