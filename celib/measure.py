@@ -1,0 +1,465 @@
+r"""Cross-entropy, entropy and KL divergence between distributions on a measure space.
+
+Let :math:`P` and :math:`Q` be probability measures dominated by a measure
+:math:`\nu`, with densities (Radon–Nikodym derivatives) :math:`p = dP/d\nu` and
+:math:`q = dQ/d\nu`. Then
+
+.. math::
+    H(P, Q) = -\int p \log q \, d\nu, \qquad
+    H(P) = H(P, P), \qquad
+    \mathrm{KL}(P\,\|\,Q) = H(P, Q) - H(P) = \int p \log \frac{p}{q}\, d\nu .
+
+The distributions are frozen ``scipy.stats`` objects: continuous ones have
+densities with respect to Lebesgue measure :math:`\lambda`, discrete ones with respect
+to the counting measure, and ``stats.multivariate_normal`` with respect to Lebesgue
+measure on :math:`\mathbb{R}^k`. :class:`Mixed` laws (point masses plus a continuous
+part, such as a zero-inflated model) have densities with respect to
+:math:`\nu = \sum_k \delta_{a_k} + \lambda`. For any pair, :math:`\nu` is the sum of
+what each of :math:`P` and :math:`Q` needs; when :math:`P` is not dominated by
+:math:`Q` (:math:`P(A) > 0` for some :math:`A` with :math:`Q(A) = 0`) the
+cross-entropy and the KL divergence are :math:`+\infty`.
+
+Conventions: natural logarithm unless ``base`` is given (``base=2``: bits);
+:math:`0 \log 0 = 0`; :math:`p > 0 = q` gives :math:`+\infty`.
+
+Methods (the ``method`` argument):
+
+``"closed_form"``
+    exact formulas from a registry (:func:`register_closed_form`), for normal,
+    multivariate normal, exponential, Laplace, uniform and gamma pairs (and Bernoulli,
+    geometric, Poisson KL), and for :class:`Mixed` laws whose continuous parts have one.
+``"quad"``
+    tanh-sinh quadrature of the continuous part on log-densities, split at quantiles
+    of :math:`P` and at the points where a density is not smooth; series over the
+    atoms, summed until the tail left is below the tolerance (infinite supports such
+    as the Poisson included). One-dimensional laws only.
+``"mc"``
+    Monte Carlo from samples of :math:`P`; returns an :class:`Estimate` with its
+    standard error. :func:`monte_carlo` does the same from your own samples and
+    log-density callables (numpy arrays, or torch tensors on any device).
+``"auto"``
+    the closed form when there is one, else ``"quad"``.
+
+Exact methods return a Python float.
+
+Note that the top-level :func:`celib.cross_entropy <celib.discrete.cross_entropy>`
+takes probability *vectors*; this module takes *distributions*. On the counting
+measure they agree.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from celib import _measure_closed, _measure_numeric
+from celib._measure_dist import (
+    Law,
+    as_law,
+    check_has_density,
+    check_pair,
+    not_dominated_by_parts,
+)
+from celib._measure_types import Estimate, Mixed, ReferenceMeasure, dirac, lebesgue
+
+__all__ = [
+    "Estimate",
+    "Mixed",
+    "ReferenceMeasure",
+    "cross_entropy",
+    "dirac",
+    "entropy",
+    "kl_divergence",
+    "lebesgue",
+    "monte_carlo",
+    "register_closed_form",
+]
+
+_METHODS = ("auto", "closed_form", "quad", "mc")
+_DEFAULT_N = 100_000
+
+
+def _log_base(base: float | None) -> float:
+    if base is None:
+        return 1.0
+    if (
+        isinstance(base, bool)
+        or not isinstance(base, numbers.Real)
+        or not math.isfinite(base)
+        or base <= 0
+        or base == 1
+    ):
+        raise ValueError(f"base must be a positive number other than 1, got {base!r}")
+    return math.log(base)
+
+
+def _compute(
+    quantity: str,
+    P: Any,
+    Q: Any,
+    method: str,
+    base: float | None,
+    rtol: float,
+    n_samples: int | None,
+    rng: Any,
+) -> float | Estimate:
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))}; got {method!r}")
+    scale = _log_base(base)
+    if not (isinstance(rtol, numbers.Real) and 1e-15 <= rtol < 1):
+        raise ValueError(f"rtol must be a number in [1e-15, 1), got {rtol!r}")
+    if method != "mc" and (n_samples is not None or rng is not None):
+        raise ValueError(f"n_samples and rng apply to method='mc' only (method={method!r})")
+    lp = as_law(P, "P")
+    lq: Law = lp if Q is None else as_law(Q, "Q")
+    check_pair(lp, lq)
+    check_has_density(lp, "P")
+    if method == "mc":
+        n = _DEFAULT_N if n_samples is None else n_samples
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
+            raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+        gen = _generator(rng)
+    if quantity != "entropy" and not_dominated_by_parts(lp, lq):
+        return Estimate(math.inf, 0.0, int(n)) if method == "mc" else math.inf
+    if method == "mc":
+        est = _measure_numeric.monte_carlo(quantity, lp, lq, int(n), gen)
+        return Estimate(est.value / scale, est.stderr / scale, est.n)
+    value: Any = NotImplemented
+    if method in ("auto", "closed_form"):
+        value = _measure_closed.closed_form(quantity, lp, None if Q is None else lq)
+        if value is NotImplemented and method == "closed_form":
+            raise NotImplementedError(
+                f"no closed form registered for the {quantity} of "
+                + (lp.name if Q is None else f"P = {lp.name} and Q = {lq.name}")
+                + "; use method='quad' or 'mc', or add one with register_closed_form"
+            )
+    if value is NotImplemented:
+        value = _measure_numeric.numerical(quantity, lp, lq, float(rtol))
+    return float(value) / scale
+
+
+def _generator(rng: Any) -> np.random.Generator:
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        "rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)), an int "
+        f"seed or None; got {type(rng).__name__}"
+    )
+
+
+def cross_entropy(
+    P: Any,
+    Q: Any,
+    *,
+    method: str = "auto",
+    base: float | None = None,
+    rtol: float = 1e-10,
+    n_samples: int | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> float | Estimate:
+    r"""Cross-entropy :math:`H(P, Q) = -\int p \log q \, d\nu = \mathbb{E}_P[-\log q(X)]`.
+
+    Parameters
+    ----------
+    P, Q : frozen scipy.stats distribution, frozen multivariate_normal, or Mixed
+        The law of the data and the model.
+    method : {"auto", "closed_form", "quad", "mc"}
+        How to compute it (see the module docstring). ``"auto"``: the closed form if
+        one is registered, else ``"quad"``.
+    base : float, optional
+        Logarithm base; default natural (nats). ``base=2`` gives bits.
+    rtol : float
+        Relative tolerance of ``"quad"`` (quadrature and series).
+    n_samples : int, optional
+        Number of samples of ``P`` for ``"mc"`` (default 100000).
+    rng : numpy.random.Generator or int, optional
+        Random generator (or seed) for ``"mc"``.
+
+    Returns
+    -------
+    float or Estimate
+        :math:`H(P, Q)` in nats (or in ``base``); ``inf`` when :math:`P` is not
+        dominated by :math:`Q`. An :class:`Estimate` for ``method="mc"``.
+
+    Raises
+    ------
+    TypeError
+        If a distribution is not a frozen scipy.stats distribution, a frozen
+        ``multivariate_normal`` or a :class:`Mixed`; if ``rng`` is not a Generator.
+    ValueError
+        If the distributions live on spaces of different dimension, have invalid or
+        array-valued parameters, or a density that does not integrate (sum) to 1
+        within 1e-8 (checked by ``"quad"``); if ``method``, ``base``, ``rtol`` or
+        ``n_samples`` is invalid, or ``n_samples``/``rng`` is given to an exact method.
+    NotImplementedError
+        With ``method="closed_form"`` when no closed form is registered.
+
+    See Also
+    --------
+    entropy, kl_divergence, monte_carlo, celib.discrete.cross_entropy
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from celib import measure
+    >>> P, Q = stats.norm(0, 1), stats.norm(1, 2)
+    >>> f"{measure.cross_entropy(P, Q):.10f}"  # log(2 sqrt(2 pi)) + 2/8
+    '1.8620857138'
+    >>> f"{measure.cross_entropy(P, Q, method='quad'):.10f}"
+    '1.8620857138'
+    >>> est = measure.cross_entropy(P, Q, method="mc", n_samples=10_000, rng=0)
+    >>> abs(est.value - 1.8620857138) < 4 * est.stderr
+    True
+    >>> measure.cross_entropy(stats.uniform(0, 2), stats.uniform(0, 1))  # not P << Q
+    inf
+    """
+    return _compute("cross_entropy", P, Q, method, base, rtol, n_samples, rng)
+
+
+def entropy(
+    P: Any,
+    *,
+    method: str = "auto",
+    base: float | None = None,
+    rtol: float = 1e-10,
+    n_samples: int | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> float | Estimate:
+    r"""Entropy :math:`H(P) = -\int p \log p \, d\nu` (differential for continuous laws).
+
+    With respect to Lebesgue measure it can be negative, and it depends on the units
+    of :math:`X`: :math:`H(aX) = H(X) + \log|a|`.
+
+    Parameters
+    ----------
+    P : frozen scipy.stats distribution, frozen multivariate_normal, or Mixed
+    method : {"auto", "closed_form", "quad", "mc"}
+        How to compute it (see the module docstring). ``"auto"``: the closed form if
+        one is registered, else ``"quad"``.
+    base : float, optional
+        Logarithm base; default natural (nats). ``base=2`` gives bits.
+    rtol : float
+        Relative tolerance of ``"quad"`` (quadrature and series).
+    n_samples : int, optional
+        Number of samples of ``P`` for ``"mc"`` (default 100000).
+    rng : numpy.random.Generator or int, optional
+        Random generator (or seed) for ``"mc"``.
+
+    Returns
+    -------
+    float or Estimate
+        :math:`H(P)` in nats (or in ``base``); an :class:`Estimate` for ``"mc"``.
+
+    Raises
+    ------
+    TypeError
+        If a distribution is not a frozen scipy.stats distribution, a frozen
+        ``multivariate_normal`` or a :class:`Mixed`; if ``rng`` is not a Generator.
+    ValueError
+        If the distributions live on spaces of different dimension, have invalid or
+        array-valued parameters, or a density that does not integrate (sum) to 1
+        within 1e-8 (checked by ``"quad"``); if ``method``, ``base``, ``rtol`` or
+        ``n_samples`` is invalid, or ``n_samples``/``rng`` is given to an exact method.
+    NotImplementedError
+        With ``method="closed_form"`` when no closed form is registered.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from celib import measure
+    >>> f"{measure.entropy(stats.norm(0, 1)):.10f}"  # log(2 pi e) / 2
+    '1.4189385332'
+    >>> f"{measure.entropy(stats.binom(1, 0.5), base=2):.6f}"  # a fair coin: 1 bit
+    '1.000000'
+    """
+    return _compute("entropy", P, None, method, base, rtol, n_samples, rng)
+
+
+def kl_divergence(
+    P: Any,
+    Q: Any,
+    *,
+    method: str = "auto",
+    base: float | None = None,
+    rtol: float = 1e-10,
+    n_samples: int | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> float | Estimate:
+    r"""KL divergence :math:`\mathrm{KL}(P\,\|\,Q) = \int p \log(p/q)\, d\nu = H(P, Q) - H(P)`.
+
+    It does not depend on the reference measure :math:`\nu` (the Radon–Nikodym
+    derivative :math:`dP/dQ = p/q` does not), so it is invariant under a change of
+    units. The closed forms and ``"quad"`` integrate :math:`p \log(p/q)` directly,
+    so they stay accurate when :math:`P \approx Q`.
+
+    Parameters
+    ----------
+    P, Q : frozen scipy.stats distribution, frozen multivariate_normal, or Mixed
+    method : {"auto", "closed_form", "quad", "mc"}
+        How to compute it (see the module docstring). ``"auto"``: the closed form if
+        one is registered, else ``"quad"``.
+    base : float, optional
+        Logarithm base; default natural (nats). ``base=2`` gives bits.
+    rtol : float
+        Relative tolerance of ``"quad"`` (quadrature and series).
+    n_samples : int, optional
+        Number of samples of ``P`` for ``"mc"`` (default 100000).
+    rng : numpy.random.Generator or int, optional
+        Random generator (or seed) for ``"mc"``.
+
+    Returns
+    -------
+    float or Estimate
+        :math:`\mathrm{KL}(P\,\|\,Q) \ge 0`; ``inf`` when :math:`P` is not
+        dominated by :math:`Q`. An :class:`Estimate` for ``"mc"``.
+
+    Raises
+    ------
+    TypeError
+        If a distribution is not a frozen scipy.stats distribution, a frozen
+        ``multivariate_normal`` or a :class:`Mixed`; if ``rng`` is not a Generator.
+    ValueError
+        If the distributions live on spaces of different dimension, have invalid or
+        array-valued parameters, or a density that does not integrate (sum) to 1
+        within 1e-8 (checked by ``"quad"``); if ``method``, ``base``, ``rtol`` or
+        ``n_samples`` is invalid, or ``n_samples``/``rng`` is given to an exact method.
+    NotImplementedError
+        With ``method="closed_form"`` when no closed form is registered.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> from celib import measure
+    >>> f"{measure.kl_divergence(stats.norm(0, 1), stats.norm(1e-6, 1)):.6e}"
+    '5.000000e-13'
+    >>> measure.kl_divergence(stats.poisson(3), stats.binom(5, 0.5))
+    inf
+    """
+    return _compute("kl_divergence", P, Q, method, base, rtol, n_samples, rng)
+
+
+def monte_carlo(
+    samples: Any,
+    log_q: Callable[[Any], Any],
+    *,
+    log_p: Callable[[Any], Any] | None = None,
+) -> Estimate:
+    r"""Monte Carlo cross-entropy (or KL) from samples of :math:`P`, on any array backend.
+
+    With :math:`X_1, \dots, X_n \sim P` i.i.d.,
+
+    .. math::
+        \hat H = \frac1n \sum_{i=1}^n -\log q(X_i), \qquad
+        \widehat{\mathrm{KL} = \frac1n \sum_{i=1}^n \bigl[\log p(X_i) - \log q(X_i)\bigr]
+        \quad (\text{with } \texttt{log\_p}),
+
+    with standard error :math:`s_n/\sqrt n`. Pass ``log_q = log_p`` for the entropy.
+    The samples and the callables may be numpy arrays or torch tensors on any device
+    (for example on :func:`celib.default_device`, with ``torch.distributions``
+    ``log_prob`` methods): the reduction runs where the data are (through the array
+    API) and only two scalars come back.
+
+    Parameters
+    ----------
+    samples : array (numpy or torch), shape (n, ...)
+        Draws from :math:`P`; the first axis indexes the samples (n >= 2).
+    log_q : callable
+        Log-density of :math:`Q` (with respect to the same reference measure as
+        :math:`p`), returning shape ``(n,)``.
+    log_p : callable, optional
+        Log-density of :math:`P`; when given, the estimate is of the KL divergence.
+
+    Returns
+    -------
+    Estimate
+        ``inf`` (with ``stderr`` 0) if :math:`q = 0` at a sample.
+
+    Raises
+    ------
+    TypeError
+        If ``log_q`` or ``log_p`` is not callable.
+    ValueError
+        If there are fewer than 2 samples, a log-density does not return one value
+        per sample, returns NaN, or returns :math:`+\infty`.
+
+    Examples
+    --------
+    >>> import torch, celib
+    >>> from celib import measure
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(100_000, generator=g, dtype=torch.float64)  # X ~ N(0, 1)
+    >>> Q = torch.distributions.Normal(torch.tensor(1.0, dtype=torch.float64), 2.0)
+    >>> est = measure.monte_carlo(x.to(celib.default_device()), Q.log_prob)
+    >>> abs(est.value - 1.8620857138) < 4 * est.stderr
+    True
+    """
+    if not callable(log_q):
+        raise TypeError(f"log_q must be callable, got {type(log_q).__name__}")
+    if log_p is not None and not callable(log_p):
+        raise TypeError(f"log_p must be callable, got {type(log_p).__name__}")
+    shape = getattr(samples, "shape", None)
+    if shape is None:
+        samples = np.asarray(samples, dtype=float)
+        shape = samples.shape
+    if len(shape) == 0 or shape[0] < 2:
+        raise ValueError(
+            f"samples must hold at least 2 draws along axis 0, got shape {tuple(shape)}"
+        )
+    y = -log_q(samples)
+    if log_p is not None:
+        y = log_p(samples) + y
+    return _measure_numeric.summarise(y, int(shape[0]))
+
+
+def register_closed_form(
+    quantity: str, family_p: Any, family_q: Any = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    r"""Register an exact formula (a decorator), like ``torch.distributions.kl.register_kl``.
+
+    The formula receives frozen distributions of the given families and returns a
+    float, ``math.inf`` (``P`` not dominated by ``Q``), or ``NotImplemented`` to
+    decline for these parameters (then ``method="auto"`` integrates numerically).
+    Missing quantities are derived: :math:`H(P) = H(P, P)`,
+    :math:`H(P, Q) = H(P) + \mathrm{KL}(P\,\|\,Q)` and
+    :math:`\mathrm{KL} = H(P, Q) - H(P)`; register the KL divergence itself to keep
+    it accurate when :math:`P \approx Q`. :class:`Mixed` laws use the formula of their
+    continuous parts.
+
+    Parameters
+    ----------
+    quantity : {"cross_entropy", "entropy", "kl_divergence"}
+    family_p, family_q : scipy.stats family (unfrozen, e.g. ``stats.logistic``) or class
+        ``family_q`` is omitted for ``"entropy"``.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the formula unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``quantity`` is unknown, or ``family_q`` is missing (or given for an entropy).
+    TypeError
+        If a family is not an unfrozen scipy.stats family (or a class).
+
+    Examples
+    --------
+    >>> import math
+    >>> from scipy import stats
+    >>> from celib import measure
+    >>> @measure.register_closed_form("entropy", stats.logistic)
+    ... def _h_logistic(P):
+    ...     return 2.0 + math.log(P.kwds.get("scale", 1.0))
+    >>> f"{measure.entropy(stats.logistic(scale=3.0), method='closed_form'):.10f}"
+    '3.0986122887'
+    >>> f"{measure.entropy(stats.logistic(scale=3.0), method='quad'):.10f}"
+    '3.0986122887'
+    """
+    return _measure_closed.register(quantity, family_p, family_q)
