@@ -356,7 +356,7 @@ def monte_carlo(
 
     .. math::
         \hat H = \frac1n \sum_{i=1}^n -\log q(X_i), \qquad
-        \widehat{\mathrm{KL} = \frac1n \sum_{i=1}^n \bigl[\log p(X_i) - \log q(X_i)\bigr]
+        \widehat{\mathrm{KL}} = \frac1n \sum_{i=1}^n \bigl[\log p(X_i) - \log q(X_i)\bigr]
         \quad (\text{with } \texttt{log\_p}),
 
     with standard error :math:`s_n/\sqrt n`. Pass ``log_q = log_p`` for the entropy.
