@@ -11,7 +11,8 @@ it would for a reader offline. For each page the test checks that
 - every image loaded (``naturalWidth > 0``), and in dark mode figures sit on white;
 - the browser console has no error (SEVERE entry: JavaScript exceptions, failed loads);
 - every link to a page of the site reaches an existing file, and its ``#anchor`` an
-  element with that id;
+  element with that id; the download button offers the page's ``.ipynb`` or ``.md``;
+- the page has a title and a meta description;
 
 saves a full-page screenshot of each page in light and dark mode under
 ``_build/screenshots/``, and checks that the search page finds "Gibbs".
@@ -278,9 +279,17 @@ def test_page(page: str, browser, base_url: str) -> None:
         if fragment and target.suffix == ".html" and fragment not in _anchors(target):
             dead.append(f"{link} (no id {fragment!r})")
     assert not dead, f"{page}: broken internal links: {dead}"
+    if page not in SPHINX_PAGES:  # the download button offers the page's source
+        suffix = ".ipynb" if page.startswith("chapters/") else ".md"
+        source_link = f"_sources/{page}{suffix}"
+        assert any(link.endswith(source_link) for link in got["links"]), (
+            f"{page}: no download link to {source_link}"
+        )
 
     # Dark mode, as a reader picks it with the theme's button (stored in localStorage).
-    browser.execute_script("localStorage.setItem('mode', 'dark');")
+    browser.execute_script(
+        "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+    )
     try:
         _open(browser, url)
         assert browser.execute_script("return document.documentElement.dataset.theme") == "dark"
@@ -291,7 +300,7 @@ def test_page(page: str, browser, base_url: str) -> None:
         ]
         _screenshot(browser, SHOTS / f"{name}.dark.png", got["height"])
     finally:
-        browser.execute_script("localStorage.removeItem('mode');")
+        browser.execute_script("localStorage.removeItem('mode'); localStorage.removeItem('theme');")
     assert not dark, f"{page}: figures without a white backdrop in dark mode: {dark}"
 
     errors = _errors(browser)
