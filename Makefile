@@ -2,7 +2,10 @@
 # installs the project with the exact versions pinned in constraints.txt.
 #
 #   make book      build the website into _build/html (from the committed outputs)
-#   make test      everything CI runs: ruff, unit tests + doctests, strict nbval, the book
+#   make test      everything CI runs: ruff, unit tests + doctests, strict nbval, the book,
+#                  then the browser test of the built site (make site-test)
+#   make site-test open every page of _build/html in headless Chromium (after make book)
+#   make browser   install Debian's chromium + chromium-driver if missing (as root)
 #   make lab       open the notebooks in JupyterLab, in the project's environment
 #   make execute   re-execute every notebook in place (after changing celib)
 #   make bench     run the benchmark scripts
@@ -21,7 +24,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: venv book test lint unit nbval html execute lab bench lock clean
+.PHONY: venv book test lint unit nbval html site-test browser execute lab bench lock clean
 
 venv: $(STAMP)
 
@@ -43,12 +46,33 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 unit: $(STAMP)
-	$(BIN)/pytest tests celib --doctest-modules
+	$(BIN)/pytest tests celib --doctest-modules --ignore=tests/site
 
 nbval: $(STAMP)
 	$(BIN)/pytest $(NBVAL) -W default $(NOTEBOOKS)
 
-test: lint unit nbval book
+# The browser test reads _build/html: run it after the book is built. Without Chromium
+# it is skipped with the reason; under CI=true it fails instead.
+site-test: $(STAMP) browser
+	$(BIN)/pytest tests/site
+
+# Headless Chromium for site-test, from Debian's packages. Installed when missing and this
+# is root on a machine with apt-get (CI); anyone else installs it once by hand.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	    exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver with apt-get (about a minute)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+	        chromium chromium-driver >/dev/null; } \
+	    || { echo "apt-get could not install chromium"; [ "$${CI:-}" != true ]; }; \
+	else \
+	    echo "no chromium/chromedriver: the browser test will be skipped" \
+	        "(apt-get install chromium chromium-driver, as root)"; \
+	fi
+
+test: lint unit nbval book site-test
 
 execute: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
