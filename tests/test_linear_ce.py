@@ -125,6 +125,14 @@ def test_all_ignored_mean_is_nan_with_zero_gradient_like_torch():
     assert torch.isnan(ours) and torch.isnan(theirs)
     for a, c in zip(torch.autograd.grad(ours, (h, w, b)), torch.autograd.grad(theirs, (h, w, b))):
         assert torch.equal(a, c) and not a.any()
+    # No tokens at all: 'mean' is NaN, 'sum' 0, 'none' empty, as in PyTorch.
+    h0 = torch.zeros(0, 3, dtype=F64, requires_grad=True)
+    y0 = torch.zeros(0, dtype=torch.long)
+    for reduction in ("mean", "sum", "none"):
+        ours = nn.linear_cross_entropy(h0, w, y0, reduction=reduction)
+        theirs = reference(h0, w, y0, reduction=reduction)
+        torch.testing.assert_close(ours, theirs, equal_nan=True)
+        assert not torch.autograd.grad(ours.sum(), w)[0].any()
 
 
 def test_backward_twice_with_retain_graph():
