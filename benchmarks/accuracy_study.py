@@ -296,7 +296,7 @@ def plot(records: list[dict], path: Path) -> None:
                 ax.set_ylabel("max error (ulp)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
-    fig.savefig(path, facecolor="white")
+    fig.savefig(path, dpi=110, facecolor="white")
 
 
 def main() -> None:
