@@ -43,13 +43,14 @@ import numbers
 
 import torch
 
-from celib import _nn_bce, _nn_ce
+from celib import _linear_ce, _nn_bce, _nn_ce
 
 __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "linear_cross_entropy",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -412,6 +413,200 @@ def binary_cross_entropy_with_logits(
         _check_no_grad(name, value)
         _check_nonneg_finite(name, value, "weights")
     out = _nn_bce.BCEWithLogitsFunction.apply(input, target, weight, pos_weight, reduction)
+    return _output_dtype(out, input)
+
+
+def linear_cross_entropy(
+    input: torch.Tensor,
+    linear_weight: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    linear_bias: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
+    reduction: str = "mean",
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    r"""Cross-entropy of a linear layer's logits, without materialising the logits.
+
+    The same values and gradients (with respect to ``input``, ``linear_weight`` and
+    ``linear_bias``) as ``cross_entropy(F.linear(input, linear_weight, linear_bias),
+    target, ...)``, for class-index targets. For a token :math:`h \in \mathbb{R}^D`
+    (a row of ``input``), the weight :math:`W \in \mathbb{R}^{V \times D}` and the
+    bias :math:`b`, the logits are :math:`z = W h + b` and the loss is
+
+    .. math::
+
+       \ell(h, y) = \sum_{j=1}^V c_j \bigl(\operatorname{lse}(z) - z_j\bigr), \qquad
+       \frac{\partial \ell}{\partial z} = \Bigl(\sum_j c_j\Bigr) \operatorname{softmax}(z) - c,
+
+    with :math:`c = w_y e_y` (class weights :math:`w`, all 1 by default), or with label
+    smoothing :math:`\varepsilon`, :math:`c_j = (1 - \varepsilon) w_y [j = y] +
+    (\varepsilon / V) w_j`; reductions as in :func:`cross_entropy`. By the chain rule
+    :math:`\partial L / \partial h = G W`, :math:`\partial L / \partial W = G^\top H`
+    and :math:`\partial L / \partial b = \sum_n G_n` for the :math:`N \times V` matrix
+    :math:`G` of the gradients of the logits.
+
+    Neither the :math:`N \times V` logits nor :math:`G` is ever stored: the tokens
+    are taken ``chunk_size`` rows at a time; for each chunk the logits, its losses and
+    its rows of :math:`G` are computed (with the formulas of :func:`cross_entropy`:
+    :math:`-\log p_y = \operatorname{log1p}(T / p_y)` and :math:`p_y - 1 = -T`,
+    :math:`T = \sum_{j \ne y} p_j`, so tiny losses and their gradients keep their
+    digits), and the chunk's share of the three gradients is accumulated at once. The
+    extra memory is the gradients themselves and a few chunk-sized blocks. The
+    gradients are computed during the forward pass and scaled by the upstream gradient
+    in backward (``reduction='none'`` recomputes them in backward instead).
+
+    Parameters
+    ----------
+    input : torch.Tensor
+        Hidden states of shape ``(D,)``, ``(N, D)`` or ``(..., D)``; any floating dtype
+        (float16 and bfloat16 are computed, and their gradients accumulated, in
+        float32).
+    linear_weight : torch.Tensor
+        Weight of shape ``(V, D)``, the input's dtype and device.
+    target : torch.Tensor
+        Class indices of shape ``input.shape[:-1]``, integer dtype, values in
+        ``[0, V)`` or ``ignore_index``.
+    linear_bias : torch.Tensor, optional
+        Bias of shape ``(V,)``, the input's dtype and device.
+    weight : torch.Tensor, optional
+        Class weights of shape ``(V,)``, finite and non-negative (no gradient).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'none'`` returns one loss per token, shape ``input.shape[:-1]``.
+    ignore_index : int, default -100
+        Class index whose tokens count neither in the loss nor in the ``'mean'``
+        divisor.
+    label_smoothing : float, default 0.0
+        :math:`\varepsilon \in [0, 1]`, the mass spread uniformly over the classes.
+    chunk_size : int, optional
+        Tokens per chunk (a positive int). By default, enough for a chunk of logits of
+        about 8 MB on CPU and 64 MB on a GPU.
+
+    Returns
+    -------
+    torch.Tensor
+        The loss in the input's dtype (float32 under autocast): a scalar, or one value
+        per token for ``reduction='none'``.
+
+    Raises
+    ------
+    TypeError
+        If a tensor argument is not a tensor, ``input``, ``linear_weight`` or
+        ``linear_bias`` is not floating or their dtypes differ, ``target`` is not of an
+        integer dtype, ``ignore_index`` or ``chunk_size`` is not an int.
+    ValueError
+        If the shapes do not fit (``D`` of ``input`` and ``linear_weight``, ``target``,
+        ``linear_bias``, ``weight``), a class index is out of range, the tensors are on
+        different devices, ``reduction``, ``label_smoothing`` or ``chunk_size`` is
+        invalid, class weights are NaN, negative or require grad, or a row of logits
+        that counts holds NaN or ``+inf``.
+
+    Examples
+    --------
+    A confident, correct prediction (logits 20, 0, 0): PyTorch rounds the loss to 0.
+
+    >>> import torch
+    >>> import torch.nn.functional as F
+    >>> from celib.nn import linear_cross_entropy
+    >>> h = torch.tensor([[1.0, 0.0]], requires_grad=True)
+    >>> W = torch.tensor([[20.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = torch.tensor([0])
+    >>> loss = linear_cross_entropy(h, W, y)
+    >>> print(f"{loss.item():.6e}")
+    4.122307e-09
+    >>> print(f"{F.cross_entropy(F.linear(h, W), y).item():.6e}")
+    0.000000e+00
+
+    Otherwise the same as PyTorch, here in chunks of 3 tokens:
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> h = torch.randn(4, 5, 8, dtype=torch.float64, generator=g)
+    >>> W = torch.randn(11, 8, dtype=torch.float64, generator=g)
+    >>> b = torch.randn(11, dtype=torch.float64, generator=g)
+    >>> y = torch.randint(0, 11, (4, 5), generator=g)
+    >>> ours = linear_cross_entropy(h, W, y, linear_bias=b, label_smoothing=0.1, chunk_size=3)
+    >>> theirs = F.cross_entropy(F.linear(h, W, b).flatten(0, 1), y.flatten(), label_smoothing=0.1)
+    >>> print(torch.allclose(ours, theirs, rtol=1e-13))
+    True
+    """
+    _check_tensor("input", input)
+    _check_tensor("linear_weight", linear_weight)
+    _check_tensor("target", target)
+    _check_floating("input", input, "hidden states")
+    _check_floating("linear_weight", linear_weight, "weight of the linear layer")
+    _check_reduction(reduction)
+    eps = _check_label_smoothing(label_smoothing)
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
+            raise TypeError(f"chunk_size must be an int or None, got {type(chunk_size).__name__}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive number of tokens; got {chunk_size}")
+        chunk_size = int(chunk_size)
+    if input.dim() == 0:
+        raise ValueError("input must have shape (D,), (N, D) or (..., D); got a scalar")
+    d = input.shape[-1]
+    if linear_weight.dim() != 2 or linear_weight.shape[1] != d:
+        raise ValueError(
+            f"linear_weight must have shape (V, D) with D = {d}, the input's last dimension; "
+            f"got {tuple(linear_weight.shape)}"
+        )
+    v = linear_weight.shape[0]
+    if v == 0:
+        raise ValueError("linear_weight must have at least one class (V = 0 rows)")
+    if linear_weight.dtype != input.dtype:
+        raise TypeError(
+            f"linear_weight must have the input's dtype {input.dtype}; got {linear_weight.dtype}"
+        )
+    _check_same_device("linear_weight", linear_weight, input)
+    if linear_bias is not None:
+        _check_tensor("linear_bias", linear_bias)
+        _check_same_device("linear_bias", linear_bias, input)
+        if linear_bias.dtype != input.dtype:
+            raise TypeError(
+                f"linear_bias must have the input's dtype {input.dtype}; got {linear_bias.dtype}"
+            )
+        if linear_bias.shape != (v,):
+            raise ValueError(
+                f"linear_bias must have shape (V,) = ({v},), one value per class; "
+                f"got {tuple(linear_bias.shape)}"
+            )
+    _check_same_device("target", target, input)
+    _check_weight(weight, input, v)
+    if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype == torch.bool:
+        raise TypeError(
+            f"target must hold class indices of an integer dtype, got {target.dtype} "
+            "(class probabilities are not supported by linear_cross_entropy)"
+        )
+    if target.shape != input.shape[:-1]:
+        raise ValueError(
+            f"target must have shape {tuple(input.shape[:-1])} (the input's shape "
+            f"{tuple(input.shape)} without its last dimension); got {tuple(target.shape)}"
+        )
+    if target.numel():
+        out_of_range = (target != ignore_index) & ((target < 0) | (target >= v))
+        if bool(out_of_range.any()):
+            first = target[out_of_range].reshape(-1)[0].item()
+            raise ValueError(
+                f"target holds the class index {first}, outside [0, {v}) "
+                f"(V = {v} classes) and not ignore_index ({ignore_index})"
+            )
+    out = _linear_ce.LinearCrossEntropyFunction.apply(
+        input.reshape(-1, d),
+        linear_weight,
+        linear_bias,
+        target.reshape(-1),
+        weight,
+        int(ignore_index),
+        reduction,
+        eps,
+        chunk_size,
+    )
+    if reduction == "none":
+        out = out.view(target.shape)
     return _output_dtype(out, input)
 
 

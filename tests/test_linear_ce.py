@@ -1,0 +1,289 @@
+"""Tests of celib.nn.linear_cross_entropy: parity with the unchunked PyTorch reference
+``F.cross_entropy(F.linear(...))`` and accuracy against mpmath."""
+
+from __future__ import annotations
+
+import itertools
+
+import mpmath
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from celib import _linear_ce, nn  # noqa: E402
+
+mpmath.mp.dps = 50
+F64 = torch.float64
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny tensors: intra-op threads only add synchronisation."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def reference(h, w, y, b=None, **kw):
+    """The unchunked loss: logits of shape (..., V), then F.cross_entropy on (N, V)."""
+    z = F.linear(h, w, b)
+    out = F.cross_entropy(z.reshape(-1, w.shape[0]), y.reshape(-1), **kw)
+    return out.view(y.shape) if kw.get("reduction") == "none" else out
+
+
+def upstream(out):
+    """A non-trivial upstream gradient, so that its use in backward is tested too."""
+    if out.dim():
+        g = torch.linspace(0.5, 1.5, out.numel(), dtype=out.dtype)
+        return g.reshape(out.shape)
+    return torch.tensor(0.75, dtype=out.dtype)
+
+
+def make(shape, v, gen, dtype=F64, bias=True):
+    d = shape[-1]
+    h = torch.randn(shape, generator=gen, dtype=dtype).requires_grad_()
+    w = (torch.randn(v, d, generator=gen, dtype=dtype) / d**0.5 * 3).requires_grad_()
+    b = torch.randn(v, generator=gen, dtype=dtype).requires_grad_() if bias else None
+    y = torch.randint(0, v, shape[:-1], generator=gen)
+    return h, w, b, y
+
+
+def mp_row(z, y):
+    """-log softmax(z)[y] and softmax(z) - e_y in mpmath, for exact float logits."""
+    with mpmath.workdps(mpmath.mp.dps + 320):  # log(1 + R) with R down to e^-700
+        zs = [mpmath.mpf(v) for v in z]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in zs))
+        grad = [mpmath.exp(v - lse) - (1 if j == y else 0) for j, v in enumerate(zs)]
+        return +(lse - zs[y]), [+g for g in grad]
+
+
+def rel_err(ours, ref):
+    ours, ref = mpmath.mpf(float(ours)), mpmath.mpf(ref)
+    return float(abs(ours - ref) / abs(ref)) if ref != 0 else abs(float(ours))
+
+
+# ------------------------------------------------------------------ parity with torch
+
+
+@pytest.mark.parametrize("chunk_size", [1, 3, 7, None])
+@pytest.mark.parametrize("shape", [(10, 6), (2, 5, 6)])
+def test_parity_float64(shape, chunk_size):
+    gen = torch.Generator().manual_seed(2)
+    v = 9
+    combos = itertools.product(("mean", "sum", "none"), (True, False), (0, 1), (0.0, 0.2))
+    for reduction, bias, use_w, eps in combos:
+        h, w, b, y = make(shape, v, gen, bias=bias)
+        y.view(-1)[1] = -100  # an ignored token
+        cw = torch.rand(v, generator=gen, dtype=F64) + 0.1 if use_w else None
+        kw = dict(weight=cw, reduction=reduction, label_smoothing=eps)
+        ours = nn.linear_cross_entropy(h, w, y, linear_bias=b, chunk_size=chunk_size, **kw)
+        theirs = reference(h, w, y, b, **kw)
+        assert ours.shape == theirs.shape and ours.dtype == F64
+        torch.testing.assert_close(ours, theirs, rtol=1e-13, atol=1e-15)
+        params = [p for p in (h, w, b) if p is not None]
+        g_ours = torch.autograd.grad(ours, params, upstream(ours))
+        g_theirs = torch.autograd.grad(theirs, params, upstream(theirs))
+        for a, c in zip(g_ours, g_theirs):
+            torch.testing.assert_close(a, c, rtol=1e-12, atol=1e-14)
+
+
+def test_parity_ignore_index_and_only_some_grads():
+    gen = torch.Generator().manual_seed(3)
+    h, w, b, y = make((12, 4), 7, gen)
+    y[::3] = 5  # ignore_index = 5 is also a valid class: every third token ignored
+    for need in ((h,), (w,), (b,), (h, b)):
+        ours = nn.linear_cross_entropy(h, w, y, linear_bias=b, ignore_index=5, chunk_size=5)
+        theirs = reference(h, w, y, b, ignore_index=5)
+        torch.testing.assert_close(ours, theirs, rtol=1e-13, atol=0)
+        for a, c in zip(torch.autograd.grad(ours, need), torch.autograd.grad(theirs, need)):
+            torch.testing.assert_close(a, c, rtol=1e-12, atol=1e-15)
+
+
+def test_unbatched_input_and_no_grad():
+    gen = torch.Generator().manual_seed(4)
+    h, w, b, _ = make((5,), 6, gen)
+    y = torch.tensor(2)
+    for reduction in ("mean", "none"):
+        ours = nn.linear_cross_entropy(h, w, y, linear_bias=b, reduction=reduction)
+        theirs = F.cross_entropy(F.linear(h, w, b), y, reduction=reduction)
+        assert ours.shape == theirs.shape == ()
+        torch.testing.assert_close(ours, theirs, rtol=1e-13, atol=0)
+    with torch.no_grad():
+        out = nn.linear_cross_entropy(h, w, y, linear_bias=b)
+    assert not out.requires_grad
+    torch.testing.assert_close(out, F.cross_entropy(F.linear(h, w, b), y).detach())
+
+
+def test_all_ignored_mean_is_nan_with_zero_gradient_like_torch():
+    gen = torch.Generator().manual_seed(5)
+    h, w, b, y = make((4, 3), 5, gen)
+    y.fill_(-100)
+    ours = nn.linear_cross_entropy(h, w, y, linear_bias=b)
+    theirs = reference(h, w, y, b)
+    assert torch.isnan(ours) and torch.isnan(theirs)
+    for a, c in zip(torch.autograd.grad(ours, (h, w, b)), torch.autograd.grad(theirs, (h, w, b))):
+        assert torch.equal(a, c) and not a.any()
+
+
+def test_backward_twice_with_retain_graph():
+    gen = torch.Generator().manual_seed(6)
+    h, w, b, y = make((6, 4), 5, gen)
+    loss = nn.linear_cross_entropy(h, w, y, linear_bias=b, chunk_size=4)
+    first = torch.autograd.grad(loss, (h, w, b), retain_graph=True)
+    second = torch.autograd.grad(loss, (h, w, b), torch.tensor(2.0, dtype=F64))
+    for a, c in zip(first, second):
+        torch.testing.assert_close(2 * a, c, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_gradcheck(reduction):
+    gen = torch.Generator().manual_seed(7)
+    h, w, b, y = make((5, 3), 4, gen)
+    y[0] = -100
+    cw = torch.rand(4, generator=gen, dtype=F64) + 0.5
+
+    def fn(h, w, b):
+        return nn.linear_cross_entropy(
+            h, w, y, linear_bias=b, weight=cw, reduction=reduction,
+            label_smoothing=0.1, chunk_size=2,
+        )  # fmt: skip
+
+    assert torch.autograd.gradcheck(fn, (h, w, b))
+
+
+# ------------------------------------------------------------------ accuracy
+
+
+@pytest.mark.parametrize(
+    ("dtype", "margin"),
+    [(torch.float32, 20.0), (torch.float32, 46.0), (torch.float32, 80.0), (F64, 46.0),
+     (F64, 400.0)],
+)  # fmt: skip
+def test_accuracy_tiny_losses(dtype, margin):
+    """Logits (m, 0, -1) with the target at m: the loss is about 1.4 e^-m (2e-20 for
+    m = 46, where PyTorch's float32 loss is 0). With h = (1, 0) the logits are exact."""
+    z = [margin, 0.0, -1.0]
+    w = torch.tensor([[v, 3.0] for v in z], dtype=dtype, requires_grad=True)
+    h = torch.tensor([[1.0, 0.0]], dtype=dtype, requires_grad=True)
+    y = torch.tensor([0])
+    loss = nn.linear_cross_entropy(h, w, y)
+    (gw,) = torch.autograd.grad(loss, w)
+    ref_loss, ref_grad = mp_row(z, 0)
+    tol = 4 * torch.finfo(dtype).eps
+    assert loss.item() > 0
+    assert rel_err(loss.item(), ref_loss) < tol
+    for j in range(3):  # d loss / d W[j, 0] = (softmax - e_y)_j * h_0
+        assert rel_err(gw[j, 0].item(), ref_grad[j]) < tol
+    assert not gw[:, 1].any()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+def test_accuracy_huge_losses(dtype):
+    """The target logit far below the others: p_y underflows, the logsumexp fallback."""
+    z = [-300.0, 0.0, 2.0, 1.0]
+    w = torch.tensor([[v] for v in z], dtype=dtype, requires_grad=True)
+    h = torch.ones(3, 1, dtype=dtype)
+    y = torch.tensor([0, 2, 0])
+    loss = nn.linear_cross_entropy(h, w, y, reduction="none")
+    (gw,) = torch.autograd.grad(loss, w, torch.tensor([1.0, 0.0, 0.0], dtype=dtype))
+    ref_loss, ref_grad = mp_row(z, 0)
+    tol = 4 * torch.finfo(dtype).eps
+    assert rel_err(loss[0].item(), ref_loss) < tol
+    assert rel_err(loss[2].item(), ref_loss) < tol
+    for j in range(4):
+        assert rel_err(gw[j, 0].item(), ref_grad[j]) < tol
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_is_computed_in_float32(dtype):
+    gen = torch.Generator().manual_seed(8)
+    h32, w32, b32, y = make((2, 7, 16), 50, gen, dtype=torch.float32)
+    h, w, b = (t.detach().to(dtype).requires_grad_() for t in (h32, w32, b32))
+    hf, wf, bf = (t.detach().float().requires_grad_() for t in (h, w, b))
+    kw = dict(label_smoothing=0.05, chunk_size=4)
+    out = nn.linear_cross_entropy(h, w, y, linear_bias=b, **kw)
+    out32 = nn.linear_cross_entropy(hf, wf, y, linear_bias=bf, **kw)
+    assert out.dtype == dtype
+    # The same float32 computation on the same values, rounded once at the end.
+    assert torch.equal(out, out32.to(dtype))
+    grads = torch.autograd.grad(out, (h, w, b))
+    grads32 = torch.autograd.grad(out32, (hf, wf, bf))
+    for g, g32 in zip(grads, grads32):
+        assert g.dtype == dtype
+        assert torch.equal(g, g32.to(dtype))
+    # And close to the float64 reference on those values.
+    ref = reference(h.double(), w.double(), y, b.double(), label_smoothing=0.05)
+    torch.testing.assert_close(out32.double(), ref, rtol=1e-6, atol=0)
+
+
+def test_default_chunk_rows():
+    cpu = torch.device("cpu")
+    assert _linear_ce.default_chunk_rows(4096, 32768, cpu) * 32768 <= _linear_ce._CPU_CHUNK_ELEMS
+    assert _linear_ce.default_chunk_rows(3, 10, cpu) == 3
+    assert _linear_ce.default_chunk_rows(100, 10**8, cpu) == 1
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_rejects_bad_input():
+    gen = torch.Generator().manual_seed(9)
+    h, w, b, y = make((4, 3), 5, gen)
+    lce = nn.linear_cross_entropy
+    with pytest.raises(ValueError, match=r"linear_weight must have shape \(V, D\) with D = 3"):
+        lce(h, w[:, :2], y)
+    with pytest.raises(ValueError, match=r"linear_weight must have shape"):
+        lce(h, w[0], y)
+    with pytest.raises(TypeError, match="linear_weight must have the input's dtype"):
+        lce(h, w.float(), y)
+    with pytest.raises(ValueError, match=r"linear_bias must have shape \(V,\) = \(5,\)"):
+        lce(h, w, y, linear_bias=b[:4])
+    with pytest.raises(TypeError, match="linear_bias must have the input's dtype"):
+        lce(h, w, y, linear_bias=b.float())
+    with pytest.raises(ValueError, match=r"target holds the class index 5, outside \[0, 5\)"):
+        lce(h, w, torch.tensor([0, 1, 5, 2]))
+    with pytest.raises(ValueError, match="outside"):
+        lce(h, w, torch.tensor([0, -1, 2, 2]))
+    with pytest.raises(TypeError, match="integer dtype"):
+        lce(h, w, y.double())
+    with pytest.raises(ValueError, match=r"target must have shape \(4,\)"):
+        lce(h, w, y[:3])
+    with pytest.raises(ValueError, match="weight must have shape"):
+        lce(h, w, y, weight=torch.ones(4, dtype=F64))
+    with pytest.raises(ValueError, match="negative"):
+        lce(h, w, y, weight=-torch.ones(5, dtype=F64))
+    with pytest.raises(ValueError, match="chunk_size must be a positive"):
+        lce(h, w, y, chunk_size=0)
+    with pytest.raises(TypeError, match="chunk_size must be an int"):
+        lce(h, w, y, chunk_size=2.0)
+    with pytest.raises(TypeError, match="chunk_size must be an int"):
+        lce(h, w, y, chunk_size=True)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        lce(h, w, y, reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing must be between"):
+        lce(h, w, y, label_smoothing=1.5)
+    with pytest.raises(TypeError, match="ignore_index must be an int"):
+        lce(h, w, y, ignore_index=1.0)
+    with pytest.raises(TypeError, match="input must be a torch.Tensor"):
+        lce(h.tolist(), w, y)
+    with pytest.raises(TypeError, match="input .* must have a floating dtype"):
+        lce(y, w, y)
+    with pytest.raises(ValueError, match="got a scalar"):
+        lce(h[0, 0], w, y)
+    with pytest.raises(ValueError, match="at least one class"):
+        lce(h, w[:0], y)
+    with pytest.raises(ValueError, match="meta but input is on cpu"):
+        lce(h, w.to("meta"), y)
+    bad = h.detach().clone()
+    bad[1, 0] = float("nan")
+    with pytest.raises(ValueError, match="holds NaN"):
+        lce(bad, w, y)
+    # ... unless that token is ignored (its gradient rows are zeros).
+    y_ign = y.clone()
+    y_ign[1] = -100
+    out = lce(bad.requires_grad_(), w, y_ign)
+    assert torch.isfinite(out)
+    (gh,) = torch.autograd.grad(out, bad)
+    assert torch.isfinite(gh).all() and not gh[1].any()
