@@ -29,18 +29,21 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from celib._nn_ce import compute_dtype, general_forward, hard_forward, no_autocast
+from celib._nn_ce import compute_dtype, general_forward, no_autocast
 
-# Elements of one chunk of logits: 2**21 float32 is 8 MiB on CPU (blocks that stay
-# near the caches, and a few of them besides the gradients); larger on a GPU, where
-# bigger matrix products pay off.
-_CPU_CHUNK_ELEMS = 1 << 21
-_GPU_CHUNK_ELEMS = 1 << 24
+# Elements of one chunk of logits: at most 2**23 (32 MiB of float32) on CPU, and at most
+# an eighth of the gradients' own size (the lower bound of the extra memory), so that
+# the chunk adds little to it. Larger chunks make the rank-R updates of grad_W (one
+# read and write of a (V, D) buffer per chunk) fewer and the products more efficient.
+_CPU_CHUNK_ELEMS = 1 << 23
+_GPU_CHUNK_ELEMS = 1 << 26
+_MIN_CHUNK_ELEMS = 1 << 16
 
 
-def default_chunk_rows(n: int, v: int, device: torch.device) -> int:
-    """Rows per chunk so that one chunk of logits holds about ``_*_CHUNK_ELEMS`` values."""
-    elems = _CPU_CHUNK_ELEMS if device.type == "cpu" else _GPU_CHUNK_ELEMS
+def default_chunk_rows(n: int, d: int, v: int, device: torch.device) -> int:
+    """Rows per chunk: ``min(cap, (N + V) D / 8)`` logits (at least ``2**16``)."""
+    cap = _CPU_CHUNK_ELEMS if device.type == "cpu" else _GPU_CHUNK_ELEMS
+    elems = max(_MIN_CHUNK_ELEMS, min(cap, (n + v) * d // 8))
     return max(1, min(max(n, 1), elems // max(v, 1)))
 
 
@@ -107,17 +110,34 @@ def forward(
     loss = torch.empty(n, dtype=f, device=dev)
     bad = torch.zeros((), dtype=torch.bool, device=dev)
 
-    rows = chunk_rows if chunk_rows is not None else default_chunk_rows(n, v, dev)
-    for i in range(0, n, rows):
+    rows = chunk_rows if chunk_rows is not None else default_chunk_rows(n, d, v, dev)
+    rows = min(rows, max(n, 1))
+    starts = list(range(0, n, rows))
+    # Ignored rows, per chunk (one synchronisation): their gradient rows are set to 0.
+    ignored = [None] * len(starts)
+    if any_grad and zero_rows is not None:
+        idx = zero_rows.view(-1).nonzero().view(-1)
+        cuts = torch.searchsorted(idx, torch.tensor(starts + [n], device=dev)).tolist()
+        for k, i in enumerate(starts):
+            if cuts[k + 1] > cuts[k]:
+                ignored[k] = idx[cuts[k] : cuts[k + 1]] - i
+    # One buffer of logits for every chunk (fresh buffers would cost page faults).
+    zbuf = torch.empty(rows, v, dtype=f, device=dev)
+    pbuf = zbuf if dev.type == "cpu" else torch.empty_like(zbuf)
+    for k, i in enumerate(starts):
         j = min(i + rows, n)
         xc = x[i:j] if x.dtype == f else x[i:j].to(f)
-        z = torch.mm(xc, wf.t()) if bf is None else torch.addmm(bf, xc, wf.t())
+        z = zbuf[: j - i]
+        if bf is None:
+            torch.mm(xc, wf.t(), out=z)
+        else:
+            torch.addmm(bf, xc, wf.t(), out=z)
         if hard:
-            raw, bad_c, g = hard_forward(z, y[i:j], valid[i:j], any_grad)
-            cc = coef[i:j]
-            loss[i:j] = torch.where(cc != 0, cc * raw, zero).view(-1)
-            if g is not None:
-                g.mul_(row_scale[i:j])
+            g = _hard_chunk(z, pbuf[: j - i], xc, wf, bf, y[i:j], valid[i:j], coef[i:j], loss[i:j])
+            bad |= g[1]
+            g = g[0]
+            # The row factors go to the (R, D) side of the products, not the (R, V) one.
+            rs = row_scale[i:j]
         else:
             lc, bad_c, g3, _ = general_forward(
                 z.view(j - i, v, 1),
@@ -131,19 +151,24 @@ def forward(
                 False,
             )
             loss[i:j] = lc.view(-1)
+            bad |= bad_c
             g = None if g3 is None else g3.view(j - i, v)
-        del z
-        bad |= bad_c
-        if g is None:
+            rs = None
+        if not any_grad:
             continue
-        if zero_rows is not None:
-            g.masked_fill_(zero_rows[i:j], 0.0)
+        if ignored[k] is not None:
+            g.index_fill_(0, ignored[k], 0.0)
         if need_x:
             torch.mm(g, wf, out=gx[i:j])
+            if rs is not None:
+                gx[i:j].mul_(rs)
         if need_w:
-            gw.addmm_(g.t(), xc)
+            gw.addmm_(g.t(), xc if rs is None else xc * rs)
         if need_b:
-            gb.add_(g.sum(0))
+            if rs is None:
+                gb.add_(g.sum(0))
+            else:
+                gb.addmv_(g.t(), rs.view(-1))
         del g
     if bool(bad):
         raise ValueError(
@@ -157,6 +182,37 @@ def forward(
     else:
         out = loss.sum() / divisor
     return out, gx, gw, gb
+
+
+def _hard_chunk(z, p, xc, wf, bf, y, valid, coef, loss):
+    """Class indices without smoothing, one chunk: the loss of each row into ``loss``,
+    and ``softmax(z) - onehot(y)`` (unscaled) written into ``p`` (which may be ``z``).
+
+    ``-log p_y = log1p(T / p_y)`` and ``p_y - 1 = -T`` with ``T = sum_{j != y} p_j``;
+    rows whose ``p_y`` is too small for ``T / p_y`` (losses above ~70 in float32) take
+    ``logsumexp(z) - z_y``, their logits recomputed from ``xc`` (``z`` is overwritten).
+    Returns ``(p, bad)``, ``bad`` True where a row that counts has no finite loss.
+    """
+    f = z.dtype
+    torch.ops.aten._softmax.out(z, 1, False, out=p)
+    py = p.gather(1, y)
+    p.scatter_(1, y, 0.0)
+    t = p.sum(1, keepdim=True)
+    p.scatter_(1, y, -t)  # softmax_y - 1 = -sum_{j != y} softmax_j
+    raw = torch.log1p(t / py)
+    small = (py < torch.finfo(f).tiny / torch.finfo(f).eps) & valid
+    rows_small = small.view(-1).nonzero().view(-1)
+    if rows_small.numel():
+        xs = xc.index_select(0, rows_small)
+        zs = torch.mm(xs, wf.t()) if bf is None else torch.addmm(bf, xs, wf.t())
+        raw.index_copy_(
+            0, rows_small, torch.logsumexp(zs, 1, keepdim=True) - zs.gather(1, y[rows_small])
+        )
+    bad = (torch.isnan(raw) & valid).any()
+    loss.copy_(
+        torch.where(coef != 0, coef * raw, torch.zeros((), dtype=f, device=z.device)).view(-1)
+    )
+    return p, bad
 
 
 def _times_upstream(g: torch.Tensor | None, grad_out: torch.Tensor) -> torch.Tensor | None:

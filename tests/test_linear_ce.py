@@ -220,9 +220,11 @@ def test_half_precision_is_computed_in_float32(dtype):
 
 def test_default_chunk_rows():
     cpu = torch.device("cpu")
-    assert _linear_ce.default_chunk_rows(4096, 32768, cpu) * 32768 <= _linear_ce._CPU_CHUNK_ELEMS
-    assert _linear_ce.default_chunk_rows(3, 10, cpu) == 3
-    assert _linear_ce.default_chunk_rows(100, 10**8, cpu) == 1
+    rows = _linear_ce.default_chunk_rows(4096, 1024, 32768, cpu)
+    # The chunk of logits within the cap and an eighth of the gradients' size.
+    assert 1 <= rows * 32768 <= min(_linear_ce._CPU_CHUNK_ELEMS, (4096 + 32768) * 1024 // 8)
+    assert _linear_ce.default_chunk_rows(3, 4, 10, cpu) == 3
+    assert _linear_ce.default_chunk_rows(100, 4, 10**8, cpu) == 1
 
 
 # ------------------------------------------------------------------ bad input
