@@ -4,16 +4,21 @@ The loss of ``F.cross_entropy(F.linear(x, W, b), y)`` for ``x`` of shape ``(N, D
 and ``W`` of shape ``(V, D)``, without the ``(N, V)`` logits: the tokens are walked in
 chunks of ``R`` rows, and for each chunk
 
-1. the logits ``z = x_c W^T + b`` (``(R, V)``, in the compute dtype) are formed;
-2. the per-row loss and ``g = d loss / d z`` come from the kernels of
-   :mod:`celib._nn_ce` (``-log p_y = log1p(T / p_y)`` and ``p_y - 1 = -T`` with
-   ``T = sum_{j != y} p_j``; a logsumexp fallback for large losses; the general kernel
-   for label smoothing), ``g`` already multiplied by each row's factor in the
-   reduction (class weight, ``1 / divisor`` for ``'mean'``);
-3. the gradients are accumulated at once: ``grad_x[c] = g W``,
-   ``grad_W += g^T x_c`` (``addmm_`` into one ``(V, D)`` buffer), ``grad_b += sum_r g``.
+1. the logits ``z = x_c W^T + b`` (``(R, V)``, in the compute dtype) are written into
+   one buffer reused by every chunk;
+2. the per-row loss and ``g = d loss / d z`` are computed with the formulas of
+   :mod:`celib._nn_ce`: for class indices without smoothing, ``p = softmax(z)`` in
+   place (on CPU), ``-log p_y = log1p(T / p_y)`` and ``p_y - 1 = -T`` with
+   ``T = sum_{j != y} p_j``, and ``logsumexp(z) - z_y`` where ``p_y`` underflows;
+   with label smoothing, the general kernel of :mod:`celib._nn_ce`;
+3. the chunk's share of the gradients is accumulated at once: ``grad_x[c] = g W``,
+   ``grad_W += g^T x_c`` (``addmm_`` into one ``(V, D)`` buffer), ``grad_b += g^T 1``.
+   Each row's factor in the reduction (its class weight, ``1 / divisor`` for
+   ``'mean'``) multiplies the ``(R, D)`` side of these products (``grad_x[c]`` and
+   ``x_c``), not the ``(R, V)`` one.
 
-So the extra memory is the gradients themselves plus a few ``(R, V)`` blocks.
+So the extra memory is the gradients themselves plus one ``(R, V)`` block on CPU
+(two on other devices, where the softmax is not computed in place).
 For ``'mean'`` and ``'sum'`` the gradients are computed in the forward pass for a unit
 upstream gradient and only scaled in backward; for ``'none'`` the upstream gradient
 weighs each row differently, so backward runs the chunked pass again with it (the

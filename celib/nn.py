@@ -27,6 +27,12 @@ autograd; PyTorch keeps a log-softmax and allocates two more arrays of the logit
 in backward. On CPU, forward and backward of (4096, 32768) float32 logits take about half
 PyTorch's time and a third of its extra memory (``benchmarks/bench_cross_entropy.py``).
 
+:func:`linear_cross_entropy` is the loss of a linear layer's logits,
+``cross_entropy(F.linear(input, linear_weight, linear_bias), target)``, computed in
+chunks of tokens, so that the :math:`N \times V` logits of a large vocabulary are
+never stored: its extra memory is little more than the gradients of the input and
+the weight themselves.
+
 Differences from PyTorch, all on inputs where PyTorch returns a NaN or a loss that
 means nothing: bad input raises :class:`ValueError` or :class:`TypeError` (class
 indices out of range, class probabilities or weights that are NaN or negative, NaN or
@@ -481,8 +487,9 @@ def linear_cross_entropy(
     label_smoothing : float, default 0.0
         :math:`\varepsilon \in [0, 1]`, the mass spread uniformly over the classes.
     chunk_size : int, optional
-        Tokens per chunk (a positive int). By default, enough for a chunk of logits of
-        about 8 MB on CPU and 64 MB on a GPU.
+        Tokens per chunk (a positive int). By default the chunk of logits holds at most
+        :math:`2^{23}` values on CPU (32 MiB in float32), :math:`2^{26}` on a GPU, and
+        at most an eighth of the gradients' size :math:`(N + V) D`.
 
     Returns
     -------

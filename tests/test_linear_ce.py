@@ -125,6 +125,14 @@ def test_all_ignored_mean_is_nan_with_zero_gradient_like_torch():
     assert torch.isnan(ours) and torch.isnan(theirs)
     for a, c in zip(torch.autograd.grad(ours, (h, w, b)), torch.autograd.grad(theirs, (h, w, b))):
         assert torch.equal(a, c) and not a.any()
+    # No tokens at all: 'mean' is NaN, 'sum' 0, 'none' empty, as in PyTorch.
+    h0 = torch.zeros(0, 3, dtype=F64, requires_grad=True)
+    y0 = torch.zeros(0, dtype=torch.long)
+    for reduction in ("mean", "sum", "none"):
+        ours = nn.linear_cross_entropy(h0, w, y0, reduction=reduction)
+        theirs = reference(h0, w, y0, reduction=reduction)
+        torch.testing.assert_close(ours, theirs, equal_nan=True)
+        assert not torch.autograd.grad(ours.sum(), w)[0].any()
 
 
 def test_backward_twice_with_retain_graph():
@@ -289,3 +297,42 @@ def test_rejects_bad_input():
     assert torch.isfinite(out)
     (gh,) = torch.autograd.grad(out, bad)
     assert torch.isfinite(gh).all() and not gh[1].any()
+
+
+# ------------------------------------------------------------------ CUDA
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+class TestCUDA:
+    """Parity on a GPU (two buffers per chunk there: no in-place softmax)."""
+
+    def test_parity(self):
+        gen = torch.Generator().manual_seed(12)
+        for reduction, eps, chunk in itertools.product(("mean", "none"), (0.0, 0.1), (7, None)):
+            h, w, b, y = make((3, 9, 16), 1000, gen)
+            y[0, 0] = -100
+            h, w, b, y = (t.detach().cuda() for t in (h, w, b, y))
+            for t in (h, w, b):
+                t.requires_grad_()
+            kw = dict(reduction=reduction, label_smoothing=eps)
+            ours = nn.linear_cross_entropy(h, w, y, linear_bias=b, chunk_size=chunk, **kw)
+            theirs = reference(h, w, y, b, **kw)
+            assert ours.device == h.device
+            torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-14)
+            up = upstream(ours.cpu()).cuda()
+            g_ours = torch.autograd.grad(ours, (h, w, b), up)
+            g_theirs = torch.autograd.grad(theirs, (h, w, b), up)
+            for a, c in zip(g_ours, g_theirs):
+                torch.testing.assert_close(a, c, rtol=1e-10, atol=1e-13)
+
+    def test_bfloat16_and_device_mismatch(self):
+        gen = torch.Generator().manual_seed(13)
+        h, w, _, y = make((64, 32), 500, gen, dtype=torch.float32, bias=False)
+        hb, wb = (t.detach().cuda().bfloat16().requires_grad_() for t in (h, w))
+        out = nn.linear_cross_entropy(hb, wb, y.cuda())
+        ref = nn.linear_cross_entropy(hb.detach().float(), wb.detach().float(), y.cuda())
+        assert out.dtype == torch.bfloat16
+        torch.testing.assert_close(out.float(), ref.bfloat16().float(), rtol=0, atol=0)
+        with pytest.raises(ValueError, match="target is on cpu but input is on cuda"):
+            nn.linear_cross_entropy(hb, wb, y)
