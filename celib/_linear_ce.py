@@ -138,11 +138,14 @@ def forward(
         else:
             torch.addmm(bf, xc, wf.t(), out=z)
         if hard:
-            g = _hard_chunk(z, pbuf[: j - i], xc, wf, bf, y[i:j], valid[i:j], coef[i:j], loss[i:j])
-            bad |= g[1]
-            g = g[0]
-            # The row factors go to the (R, D) side of the products, not the (R, V) one.
-            rs = row_scale[i:j]
+            g, bad_c, total = _hard_chunk(
+                z, pbuf[: j - i], xc, wf, bf, y[i:j], valid[i:j], coef[i:j], loss[i:j]
+            )
+            bad |= bad_c
+            # The row factors go to the (R, D) side of the products, not the (R, V) one;
+            # they include 1 / (p_y + T), the accurately summed row of the softmax (see
+            # _nn_ce.hard_forward), and are 0 for ignored rows.
+            rs = torch.where(valid[i:j], row_scale[i:j] / total, zero)
         else:
             lc, bad_c, g3, _ = general_forward(
                 z.view(j - i, v, 1),
@@ -196,7 +199,8 @@ def _hard_chunk(z, p, xc, wf, bf, y, valid, coef, loss):
     ``-log p_y = log1p(T / p_y)`` and ``p_y - 1 = -T`` with ``T = sum_{j != y} p_j``;
     rows whose ``p_y`` is too small for ``T / p_y`` (losses above ~70 in float32) take
     ``logsumexp(z) - z_y``, their logits recomputed from ``xc`` (``z`` is overwritten).
-    Returns ``(p, bad)``, ``bad`` True where a row that counts has no finite loss.
+    Returns ``(p, bad, total)``: ``bad`` True where a row that counts has no finite
+    loss, ``total = p_y + T`` (R, 1), by which the caller divides the rows of ``p``.
     """
     f = z.dtype
     torch.ops.aten._softmax.out(z, 1, False, out=p)
@@ -206,6 +210,7 @@ def _hard_chunk(z, p, xc, wf, bf, y, valid, coef, loss):
     p.scatter_(1, y, -t)  # softmax_y - 1 = -sum_{j != y} softmax_j
     raw = torch.log1p(t / py)
     small = (py < torch.finfo(f).tiny / torch.finfo(f).eps) & valid
+    total = py + t
     rows_small = small.view(-1).nonzero().view(-1)
     if rows_small.numel():
         xs = xc.index_select(0, rows_small)
@@ -217,7 +222,7 @@ def _hard_chunk(z, p, xc, wf, bf, y, valid, coef, loss):
     loss.copy_(
         torch.where(coef != 0, coef * raw, torch.zeros((), dtype=f, device=z.device)).view(-1)
     )
-    return p, bad
+    return p, bad, total
 
 
 def _times_upstream(g: torch.Tensor | None, grad_out: torch.Tensor) -> torch.Tensor | None:

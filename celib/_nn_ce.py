@@ -65,7 +65,7 @@ def hard_forward(
     valid: torch.Tensor,
     need_grad: bool,
     chunk_elems: int | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Per-row ``-log softmax(x)[y]`` of class-index targets, and ``softmax(x) - onehot``.
 
     With ``p = softmax(x)`` and ``T = sum_{j != y} p_j`` (a sum of positive terms):
@@ -86,7 +86,9 @@ def hard_forward(
     -------
     raw : (N, 1) per-row loss in compute dtype (whatever it is on ignored rows).
     bad : 0-d bool, True if a valid row has a NaN or +inf logit, or only -inf logits.
-    grad : (N, C) ``softmax(x) - onehot(y)`` in ``x.dtype``, or None.
+    grad : (N, C) ``softmax(x) - onehot(y)`` in ``x.dtype``, or None; its rows still
+        have to be divided by ``total``.
+    total : (N, 1) ``p_y + T``, the row sum of the computed softmax, summed accurately.
     """
     n, c = x.shape
     f = compute_dtype(x.dtype)
@@ -117,16 +119,21 @@ def hard_forward(
             else:
                 grad[i:j].copy_(pb)
     raw = torch.log1p(tail / py)
-    # Rows whose target probability is too small for T / p_y (underflow to a subnormal
-    # or 0): there the loss is large and logsumexp(x) - x_y is accurate.
+    # The rows of torch.softmax do not sum to 1 within a few ulp (about 1e3 ulp at
+    # C = 256k on CPU: its normaliser is summed less accurately than torch.sum), a
+    # common factor of the row: the caller divides each gradient row by the accurately
+    # summed total p_y + T, which removes it.
     small = (py < torch.finfo(f).tiny / torch.finfo(f).eps) & valid
+    total = py.add_(tail)
+    # Rows whose target probability is too small for T / p_y (underflow to a subnormal
+    # or 0, marked above): there the loss is large and logsumexp(x) - x_y is accurate.
     rows_small = small.view(-1).nonzero().view(-1)
     if rows_small.numel():
         xs = x.index_select(0, rows_small).to(f)
         fallback = torch.logsumexp(xs, 1, keepdim=True) - xs.gather(1, y[rows_small])
         raw.index_copy_(0, rows_small, fallback)
     bad = (torch.isnan(raw) & valid).any()
-    return raw, bad, grad
+    return raw, bad, grad, total
 
 
 def exact_forward(
@@ -427,14 +434,18 @@ def forward(
     if not soft and eps == 0.0 and d == 1 and path == "auto":
         x2 = input.reshape(n, c)
         y, valid, coef = _prepare_hard(target, (n, 1), c, w, ignore_index, f)
-        raw, bad, gx = hard_forward(x2, y, valid, need_x_grad, block_elems)
+        raw, bad, gx, total = hard_forward(x2, y, valid, need_x_grad, block_elems)
         loss = torch.where(coef != 0, coef * raw, zero).view(n)
         divisor = coef.sum() if reduction == "mean" else None
         gt = None
         if need_x_grad:
             # The gradient is softmax - onehot; its rows are scaled in backward, together
             # with the upstream gradient (one pass over it).
-            gx_scale = _row_scale(reduction, divisor, coef, weight is None and bool(valid.all()))
+            # Each row is also divided by its softmax's accurate sum (0 where ignored).
+            inv_total = torch.where(valid, torch.reciprocal(total), zero)
+            gx_scale = inv_total * _row_scale(
+                reduction, divisor, coef, weight is None and bool(valid.all())
+            )
     else:
         x3 = input.reshape(n, c, d)
         general_forward_ = exact_forward if path == "exact" else general_forward
