@@ -82,7 +82,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
 
 bench: $(STAMP)
-	for f in benchmarks/bench_*.py; do $(BIN)/python $$f; done
+	for f in benchmarks/bench_*.py benchmarks/accuracy_study.py; do $(BIN)/python $$f; done
 
 lock:
 	rm -rf /tmp/celib-lock && $(PYTHON) -m venv /tmp/celib-lock
