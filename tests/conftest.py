@@ -1,8 +1,23 @@
-"""Shared pytest configuration: CUDA-marked tests are skipped where no GPU is present."""
+"""Shared pytest configuration.
+
+* CUDA-marked tests are skipped where no GPU is present.
+* Hypothesis: locally every run draws new examples (and remembers failures in
+  ``.hypothesis/``), so that the property tests keep looking for bugs; under ``CI=true``
+  the examples are derandomised (the same on every run), so that CI's verdict on a
+  commit does not depend on the luck of the draw. A failure found locally becomes a
+  fix and, where useful, an ``@example``.
+"""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI", "").lower() == "true":
+    settings.load_profile("ci")
 
 
 def _cuda_available() -> bool:

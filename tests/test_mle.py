@@ -296,8 +296,12 @@ def test_exponential_fit_is_sample_mean(seed, scale):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hnp.arrays(np.int64, st.integers(1, 40), elements=st.integers(0, 1000)))
 def test_poisson_fit_is_sample_mean(data):
+    # J(mu) = mu - mean(z) log mu + mean(log z!) is flat at its minimum (J'' = 1 / mu) and
+    # its terms, of size mu log mu, carry rounding noise of eps mu log mu: the optimum
+    # is only defined to about sqrt(2 eps log mu) ~ 5e-8 relative (seen: 4.7e-9 at
+    # mu = 730 from one observation).
     fit = minimize_cross_entropy(stats.poisson, data)
-    assert fit.mean() == pytest.approx(np.mean(data), rel=1e-9, abs=1e-12)
+    assert fit.mean() == pytest.approx(np.mean(data), rel=1e-7, abs=1e-12)
 
 
 def test_shifted_exponential_with_free_loc():
