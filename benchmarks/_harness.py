@@ -3,21 +3,26 @@
 Used by the ``bench_*.py`` scripts. A benchmark script defines its cases as functions
 ``setup(device, dtype) -> run`` (``run()`` does one forward + backward, keeps
 nothing alive afterwards, e.g. gradients from ``torch.autograd.grad``, and returns
-nothing) and calls :func:`main`. The parent process starts one child process per
-(case, repeat), interleaving the cases, so that the ratios it prints are measured on
-the same machine at the same time. A child:
+nothing) and calls :func:`main`.
 
-1. builds the inputs (``setup``) and warms up with one call of ``run``;
-2. measures the **peak extra memory** of one more call: on CPU, the peak resident set
-   size (``VmHWM`` in ``/proc/self/status``, reset through ``/proc/self/clear_refs``)
-   minus the resident size before the call; on CUDA, ``torch.cuda.max_memory_allocated``
-   minus the memory allocated before the call;
-3. times ``repeats`` more calls and reports the median.
+The parent process starts two child processes per (case, round), one that measures
+memory and one that measures time, interleaving the cases, so that the ratios it
+prints are measured on the same machine at the same time. A child builds the inputs
+(``setup``) and warms up with one call of ``run``, then
 
-On CPU, glibc is told to serve every block above 64 KiB with ``mmap``
-(``MALLOC_MMAP_THRESHOLD_``), so that freed arrays go back to the system and the
-resident size follows what is live. Run the scripts on an otherwise idle machine:
-times on a shared machine are noisy (the memory figures are not).
+* memory: measures the **peak extra memory** of one more call: on CPU, the peak
+  resident set size (``VmHWM`` in ``/proc/self/status``, reset through
+  ``/proc/self/clear_refs``) minus the resident size before the call; on CUDA,
+  ``torch.cuda.max_memory_allocated`` minus the memory allocated before the call. On
+  CPU this child runs with glibc told to serve every block above 64 KiB with ``mmap``
+  (``MALLOC_MMAP_THRESHOLD_``), so that freed arrays go back to the system and the
+  resident size follows what is live;
+* time: times ``repeats`` more calls and reports the median, with the allocator's
+  default settings (with every block mmapped, page faults would dominate the time of
+  code that allocates many temporaries).
+
+Run the scripts on an otherwise idle machine: times on a shared machine are noisy (the
+memory figures are not).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def _measure(run: Callable[[], None], device: str, repeats: int) -> dict:
+def _measure(run: Callable[[], None], device: str, repeats: int, what: str) -> dict:
     import torch
 
     cuda = device.startswith("cuda")
@@ -55,18 +60,20 @@ def _measure(run: Callable[[], None], device: str, repeats: int) -> dict:
 
     run()  # warm-up: kernels, thread pools, allocator caches
     sync()
-    if cuda:
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-        run()
-        sync()
-        peak = torch.cuda.max_memory_allocated() - before
-    else:
-        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-        before = _status_kib("VmRSS")
-        run()
-        peak = (_status_kib("VmHWM") - before) * 1024
+    if what == "memory":
+        if cuda:
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+            before = torch.cuda.memory_allocated()
+            run()
+            sync()
+            peak = torch.cuda.max_memory_allocated() - before
+        else:
+            Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+            before = _status_kib("VmRSS")
+            run()
+            peak = (_status_kib("VmHWM") - before) * 1024
+        return {"peak_extra_bytes": int(peak)}
     times = []
     for _ in range(repeats):
         sync()
@@ -74,7 +81,7 @@ def _measure(run: Callable[[], None], device: str, repeats: int) -> dict:
         run()
         sync()
         times.append(time.perf_counter() - t0)
-    return {"time_s": statistics.median(times), "peak_extra_bytes": int(peak)}
+    return {"time_s": statistics.median(times)}
 
 
 def _child(cases: dict[str, Case], args: argparse.Namespace) -> None:
@@ -83,17 +90,22 @@ def _child(cases: dict[str, Case], args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     dtype = getattr(torch, args.dtype)
     run = cases[args.case](args.device, dtype)
-    print(json.dumps(_measure(run, args.device, args.repeats)))
+    print(json.dumps(_measure(run, args.device, args.repeats, args.what)))
 
 
 def _spawn(script: str, case: str, args: argparse.Namespace) -> dict:
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
-    cmd = [sys.executable, script, "--child", "--case", case, "--device", args.device]
-    cmd += ["--dtype", args.dtype, "--repeats", str(args.repeats)]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"case {case!r} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = {}
+    for what in ("memory", "time"):
+        env = dict(os.environ)
+        if what == "memory":
+            env["MALLOC_MMAP_THRESHOLD_"] = "65536"
+        cmd = [sys.executable, script, "--child", "--case", case, "--what", what]
+        cmd += ["--device", args.device, "--dtype", args.dtype, "--repeats", str(args.repeats)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"case {case!r} ({what}) failed:\n{out.stderr}")
+        result.update(json.loads(out.stdout.strip().splitlines()[-1]))
+    return result
 
 
 def main(
@@ -108,7 +120,8 @@ def main(
 ) -> dict:
     """Run every case in fresh processes, print a table of ratios against ``baseline``.
 
-    Returns the summary (also written to ``benchmarks/results/<result_name>_<device>.json``).
+    Returns the summary, also written to ``benchmarks/results/<result_name>_<device>.json``
+    (``..._<device>_<dtype>.json`` for a dtype other than the default).
     """
     parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -117,6 +130,7 @@ def main(
     parser.add_argument("--rounds", type=int, default=3, help="processes per case")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--what", choices=("memory", "time"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(cases, args)
@@ -159,7 +173,8 @@ def main(
             print(line)
     RESULTS.mkdir(exist_ok=True)
     device = args.device.split(":")[0]
-    path = RESULTS / f"{result_name}_{device}.json"
+    suffix = "" if args.dtype == default_dtype else f"_{args.dtype}"
+    path = RESULTS / f"{result_name}_{device}{suffix}.json"
     path.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"saved {path.relative_to(RESULTS.parent.parent)}")
     return summary

@@ -65,6 +65,7 @@ def hard_forward(
     valid: torch.Tensor,
     need_grad: bool,
     chunk_elems: int | None = None,
+    row_factor: torch.Tensor | float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Per-row ``-log softmax(x)[y]`` of class-index targets, and ``softmax(x) - onehot``.
 
@@ -81,6 +82,11 @@ def hard_forward(
     valid : (N, 1) bool, False for an ignored row.
     need_grad : also return the gradient of the unweighted, unreduced per-row losses
         (the caller scales its rows).
+    row_factor : for float16/bfloat16 logits only: each row's factor in the reduction
+        (a float, a 0-d or an (N, 1) tensor). The gradient is then finished here, in
+        float32, before its one rounding to the logits' dtype: divided by ``total``,
+        times ``row_factor``, exactly 0 on ignored rows. (A float32 or float64 softmax
+        becomes the gradient itself and is scaled by the caller: no copy.)
 
     Returns
     -------
@@ -105,6 +111,7 @@ def hard_forward(
         rows = max(1, chunk_elems // max(c, 1))
         if need_grad:
             grad = torch.empty(n, c, dtype=x.dtype, device=dev)
+    all_valid = row_factor is None or bool(valid.all())
     for i in range(0, n, rows):
         j = min(i + rows, n)
         yb = y[i:j]
@@ -117,7 +124,19 @@ def hard_forward(
             if grad is None:
                 grad = pb
             else:
-                grad[i:j].copy_(pb)
+                if row_factor is None:
+                    grad[i:j].copy_(pb)
+                else:
+                    fac = row_factor
+                    if isinstance(fac, torch.Tensor) and fac.dim():
+                        fac = fac[i:j]
+                    vb = valid[i:j]
+                    # Scaled in float32 and written with the one rounding to the logits'
+                    # dtype; ignored rows get exact zeros, whatever their logits are.
+                    pb.mul_(torch.where(vb, fac / (py[i:j] + tb), 0.0))
+                    if not all_valid:
+                        pb.masked_fill_(~vb, 0.0)
+                    grad[i:j].copy_(pb)
     raw = torch.log1p(tail / py)
     # The rows of torch.softmax do not sum to 1 within a few ulp (about 1e3 ulp at
     # C = 256k on CPU: its normaliser is summed less accurately than torch.sum), a
@@ -434,18 +453,23 @@ def forward(
     if not soft and eps == 0.0 and d == 1 and path == "auto":
         x2 = input.reshape(n, c)
         y, valid, coef = _prepare_hard(target, (n, 1), c, w, ignore_index, f)
-        raw, bad, gx, total = hard_forward(x2, y, valid, need_x_grad, block_elems)
-        loss = torch.where(coef != 0, coef * raw, zero).view(n)
         divisor = coef.sum() if reduction == "mean" else None
-        gt = None
+        row_factor = None
         if need_x_grad:
-            # The gradient is softmax - onehot; its rows are scaled in backward, together
-            # with the upstream gradient (one pass over it).
-            # Each row is also divided by its softmax's accurate sum (0 where ignored).
+            row_factor = _row_scale(reduction, divisor, coef, weight is None and bool(valid.all()))
+        half = x2.dtype != f
+        raw, bad, gx, total = hard_forward(
+            x2, y, valid, need_x_grad, block_elems, row_factor if half else None
+        )
+        loss = torch.where(coef != 0, coef * raw, zero).view(n)
+        gt = None
+        if need_x_grad and not half:
+            # The gradient is the softmax buffer, softmax - onehot: its rows are scaled in
+            # backward, together with the upstream gradient (one pass over it), and
+            # divided by the softmax's accurately summed row (0 where ignored). Half
+            # precision gradients were finished in float32 by the kernel.
             inv_total = torch.where(valid, torch.reciprocal(total), zero)
-            gx_scale = inv_total * _row_scale(
-                reduction, divisor, coef, weight is None and bool(valid.all())
-            )
+            gx_scale = inv_total * row_factor
     else:
         x3 = input.reshape(n, c, d)
         general_forward_ = exact_forward if path == "exact" else general_forward
@@ -573,15 +597,27 @@ def _scale_rows(gx, scale, grad_out, reduction):
     if isinstance(scale, float) and scale == 1.0:
         # 'sum' or 'none' without weights or ignored rows: only the upstream gradient.
         if not (reduction != "none" and grad_out.device.type == "cpu" and float(grad_out) == 1):
-            g.mul_(factor)
+            _mul_rows_(g, factor)
     else:
-        g.mul_(factor)
+        _mul_rows_(g, factor)
     if not isinstance(scale, float) and scale.dim():
         # Rows that do not count get an exact 0, even where their logits are not finite.
         zero_rows = (scale == 0).view(-1).nonzero().view(-1)
         if zero_rows.numel():
             g.index_fill_(0, zero_rows, 0.0)
     return gx
+
+
+def _mul_rows_(g: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """``g *= factor`` (``factor`` broadcasts along the rows of ``g``), in blocks of rows
+    when their dtypes differ: PyTorch would otherwise compute the product in the wider
+    dtype in a temporary the size of ``g``."""
+    if factor.dtype == g.dtype or factor.dim() == 0 or g.dim() == 0 or factor.shape[0] == 1:
+        return g.mul_(factor)
+    rows = max(1, _CPU_BLOCK_HARD // max(1, g[0].numel()))
+    for i in range(0, g.shape[0], rows):
+        g[i : i + rows].mul_(factor[i : i + rows])
+    return g
 
 
 def no_autocast(device_type: str):
@@ -596,7 +632,7 @@ def _times_upstream(g, grad_out, reduction, class_dim):
     if reduction == "none":
         if g.dim() == 1:  # unbatched (C,)
             return g.mul_(grad_out)
-        return g.mul_(grad_out.unsqueeze(class_dim))
+        return _mul_rows_(g, grad_out.unsqueeze(class_dim))
     # Skip the pass over g for the usual loss.backward(); on an accelerator, reading
     # the value would synchronise, so multiply.
     if grad_out.device.type == "cpu" and float(grad_out) == 1.0:
