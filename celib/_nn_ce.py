@@ -317,6 +317,7 @@ def general_forward(
             py = p.gather(1, yb)
             p.scatter_(1, yb, 0.0)
             t_y = p.sum(1, keepdim=True)
+            inv_total = torch.reciprocal(py + t_y)  # renormalises the row (hard_forward)
             raw = torch.log1p(t_y / py)
             # Too small a p_y for T / p_y: leave it to the exact kernel (flagged as inf).
             raw = torch.where(py < tiny, torch.full_like(raw, float("inf")), raw)
@@ -324,13 +325,19 @@ def general_forward(
             # A position that counts with a non-finite loss goes to the exact kernel.
             lb = torch.where(torch.isfinite(raw) | ~valid[i:i2].unsqueeze(1), lb, raw)
             if need_grad:
-                p.mul_(sb * cb)
-                p.scatter_(1, yb, -(sb * cb) * t_y)
+                p.mul_(sb * cb * inv_total)
+                p.scatter_(1, yb, -(sb * cb) * t_y * inv_total)
         else:
             pa, a = torch.max(p, 1, keepdim=True)
             p.scatter_(1, a, 0.0)
             t_a = p.sum(1, keepdim=True)
             l1p = torch.log1p(t_a / pa)
+            # The rows of torch.softmax sum to 1 only within ~1e3 ulp at C = 256k (see
+            # hard_forward): log p_j and p_j below are corrected by the accurately summed
+            # total pa + t_a (ltot = log(total), about that relative error in size).
+            total = pa + t_a
+            inv_total = torch.reciprocal(total)
+            ltot = torch.log1p(total - 1.0)
             if soft:
                 cw = target[i:i2]
                 if eps:
@@ -340,13 +347,14 @@ def general_forward(
                 cw.scatter_(1, a, 0.0)
                 u = cw.sum(1, keepdim=True)
                 # xlogy: a class of mass 0 adds 0, even where its probability is 0.
-                lb = ca * l1p - torch.xlogy(cw, p).sum(1, keepdim=True)
-                logp = torch.log(p) if need_target_grad else None
+                lb = ca * l1p - torch.xlogy(cw, p).sum(1, keepdim=True) + u * ltot
+                logp = torch.log(p).sub_(ltot) if need_target_grad else None
             else:
                 yb = target[i:i2].unsqueeze(1)
                 cb = coef[i:i2].unsqueeze(1)
                 vb = valid[i:i2].unsqueeze(1).to(f)
-                logp = torch.log(p)  # -inf at the argmax (zeroed), and where p underflowed
+                # -inf at the argmax (zeroed), and where p underflowed
+                logp = torch.log(p).sub_(ltot)
                 logp.scatter_(1, a, 0.0)
                 wa = torch.ones_like(pa) if w3 is None else weight.gather(0, a.view(-1)).view_as(a)
                 at_a = (yb == a).to(f)
@@ -357,7 +365,7 @@ def general_forward(
                 lb = (1.0 - eps) * cb * nll + (eps / c) * vb * (wa * l1p - smooth)
                 lb = torch.where(vb != 0, lb, zero)
             if need_grad:
-                p.mul_((u + ca) * sb)  # p_a is 0 here
+                p.mul_((u + ca) * sb * inv_total)  # p_a is 0 here
                 if soft:
                     p.addcmul_(cw, sb, value=-1.0)
                 else:
@@ -366,7 +374,7 @@ def general_forward(
                     else:
                         p.addcmul_(sb * vb, w3, value=-eps / c)
                     p.scatter_add_(1, yb, -(1.0 - eps) * cb * sb)
-                p.scatter_(1, a, sb * (u * pa - ca * t_a))
+                p.scatter_(1, a, sb * (u * pa - ca * t_a) * inv_total)
             if need_target_grad:
                 logp.neg_()
                 logp.scatter_(1, a, l1p)  # -log p_j, with -log p_a = log1p(R)

@@ -715,3 +715,44 @@ def test_half_gradient_with_weights_and_ignored_rows(blocks, dtype, reduction):
     # rounded gradient: a second rounding.
     rtol = fi.eps * (2 if reduction == "none" else 1)
     torch.testing.assert_close(g, g32.to(dtype), rtol=rtol, atol=fi.tiny * fi.eps)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, F64])
+@pytest.mark.parametrize("kind", ["smoothing", "probabilities"])
+def test_general_kernel_accurate_for_large_vocabularies(dtype, kind):
+    """Label smoothing and class probabilities at C = 256k: the loss and the gradient
+    keep their digits (the softmax's row is renormalised by its accurate sum)."""
+    c, counts = 256_000, (1, 128_000, 127_999)
+    values = (0.0, -1.0, -2.5)
+    x = torch.cat([torch.full((k,), v, dtype=dtype) for k, v in zip(counts, values)])
+    xr = x.view(1, c).requires_grad_()
+    if kind == "smoothing":
+        eps = 0.1
+        loss = nn.cross_entropy(xr, torch.tensor([0]), label_smoothing=eps)
+    else:
+        q = torch.cat([torch.full((k,), v, dtype=dtype) for k, v in zip(counts, (0.5, 3e-6, 0.0))])
+        q[-1] = 1 - float(q[:-1].double().sum())  # one class takes the remaining mass
+        loss = nn.cross_entropy(xr, q.view(1, c))
+    (g,) = torch.autograd.grad(loss, xr)
+    mp = [mpmath.mpf(v) for v in values]
+    z = sum(k * mpmath.exp(v) for k, v in zip(counts, mp))
+    lse = mpmath.log(z)
+    if kind == "smoothing":
+        cs = [mpmath.mpf(1 - 0.1) + mpmath.mpf(0.1) / c, mpmath.mpf(0.1) / c, mpmath.mpf(0.1) / c]
+        weights = [cs[0], cs[1] * counts[1], cs[2] * counts[2]]
+        ref_loss = sum(w * (lse - v) for w, v in zip(weights, mp))
+        total = sum(weights)
+        ref_g = [total * mpmath.exp(v) / z - cj for v, cj in zip(mp, cs)]
+    else:
+        qs = [mpmath.mpf(float(q[0])), mpmath.mpf(float(q[1])), mpmath.mpf(float(q[-2]))]
+        q_last = mpmath.mpf(float(q[-1]))
+        ref_loss = (
+            qs[0] * (lse - mp[0]) + counts[1] * qs[1] * (lse - mp[1]) + q_last * (lse - mp[2])
+        )
+        total = qs[0] + counts[1] * qs[1] + q_last
+        ref_g = [total * mpmath.exp(mp[0]) / z - qs[0], total * mpmath.exp(mp[1]) / z - qs[1],
+                 total * mpmath.exp(mp[2]) / z - qs[2]]  # fmt: skip
+    tol = 8 * torch.finfo(dtype).eps
+    assert rel_err(loss, ref_loss) <= tol
+    for idx, r in zip((0, 1, c - 2), ref_g):  # one entry of each group
+        assert rel_err(g[0, idx], r) <= tol, (idx, float(g[0, idx]), float(r))
