@@ -381,3 +381,136 @@ def decision_regions(
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
     return region
+
+
+# ------------------------------------------------------------------------ benchmarks
+
+
+def _check_benchmark(name: str, result: object) -> dict:
+    if not isinstance(result, dict) or not isinstance(result.get("cases"), dict):
+        raise TypeError(
+            f"result {name!r} must be a benchmark summary (a dict with 'cases', as written "
+            f"by benchmarks/_harness.py), got {type(result).__name__}"
+        )
+    cases = result["cases"]
+    if not cases:
+        raise ValueError(f"result {name!r} has no cases")
+    baseline = result.get("baseline")
+    if baseline not in cases:
+        raise ValueError(f"result {name!r}: baseline {baseline!r} is not one of its cases")
+    for case, r in cases.items():
+        missing = {"time_s", "peak_extra_bytes", "time_ratio", "memory_ratio"} - set(r)
+        if missing:
+            raise ValueError(f"result {name!r}, case {case!r} lacks {sorted(missing)}")
+    return result
+
+
+def benchmark_table(name: str, result: dict) -> str:
+    r"""A benchmark summary as a fixed-width text table (at most 80 columns).
+
+    One line per case: the median time, the peak extra memory, and both as ratios
+    :math:`t / t_{\mathrm{base}}` and :math:`m / m_{\mathrm{base}}` against the
+    baseline case; then, if the summary has a ``lower_bound_bytes``, each case's peak
+    extra memory over that lower bound.
+
+    Parameters
+    ----------
+    name : str
+        Title of the table (e.g. the file name).
+    result : dict
+        A summary written by ``benchmarks/_harness.py``: ``cases`` maps each case to
+        ``time_s``, ``peak_extra_bytes``, ``time_ratio``, ``memory_ratio``; ``baseline``
+        names one case; optional ``dtype``, ``device``, ``shape``, ``lower_bound_bytes``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``result`` is not such a summary.
+
+    Examples
+    --------
+    >>> r = {"baseline": "torch", "cases": {
+    ...     "torch": {"time_s": 0.5, "peak_extra_bytes": 1.6e9, "time_ratio": 1.0,
+    ...               "memory_ratio": 1.0},
+    ...     "celib": {"time_s": 0.2, "peak_extra_bytes": 0.5e9, "time_ratio": 0.4,
+    ...               "memory_ratio": 0.3125}}}
+    >>> print(benchmark_table("demo", r))
+    demo
+      case                             time    x base  peak extra    x base
+      torch                          0.500s      1.00    1.600 GB      1.00
+      celib                          0.200s      0.40    0.500 GB      0.31
+      (x base: ratio to torch)
+    """
+    result = _check_benchmark(name, result)
+    head = name
+    if "dtype" in result and "device" in result:
+        shape = ", ".join(f"{k} = {v}" for k, v in result.get("shape", {}).items())
+        head += f": {result['dtype']} on {result['device']}" + (f", {shape}" if shape else "")
+    lines = [head, f"  {'case':<30} {'time':>6} {'x base':>9} {'peak extra':>11} {'x base':>9}"]
+    for case, r in result["cases"].items():
+        lines.append(
+            f"  {case:<30} {r['time_s']:5.3f}s {r['time_ratio']:9.2f} "
+            f"{r['peak_extra_bytes'] / 1e9:8.3f} GB {r['memory_ratio']:9.2f}"
+        )
+    lines.append(f"  (x base: ratio to {result['baseline']})")
+    if "lower_bound_bytes" in result:
+        bound = result["lower_bound_bytes"]
+        lines.append(f"  peak extra memory / lower bound ({bound / 1e9:.3f} GB):")
+        for case, r in result["cases"].items():
+            lines.append(f"    {case:<30} {r['peak_extra_bytes'] / bound:6.2f}x")
+    return "\n".join(lines)
+
+
+def benchmark_bars(results: dict[str, dict]) -> Figure:
+    """Bar charts of benchmark summaries: time and peak extra memory against the baseline.
+
+    One column per summary, two rows (time ratio, memory ratio); celib's cases in blue,
+    the baseline in vermillion, other cases in green; a dashed line at 1 (the
+    baseline) and, where the summary has ``lower_bound_bytes``, a dotted line at the
+    lower bound of the memory.
+
+    Parameters
+    ----------
+    results : dict
+        Title -> summary, as accepted by :func:`benchmark_table`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``results`` is empty; TypeError/ValueError for a malformed summary.
+    """
+    if not results:
+        raise ValueError("results is empty: give at least one benchmark summary")
+    for name, result in results.items():
+        _check_benchmark(name, result)
+    fig, axes = new_figure(len(results), 2, width=5.0 * len(results), height=5.2, squeeze=False)
+    for col, (name, result) in enumerate(results.items()):
+        cases = list(result["cases"])
+        base = result["baseline"]
+        colors = [
+            PALETTE[0] if c.startswith("celib") else PALETTE[1] if c == base else PALETTE[2]
+            for c in cases
+        ]
+        for row, (key, label) in enumerate((("time_ratio", "time"), ("memory_ratio", "memory"))):
+            ax = axes[row, col]
+            values = [result["cases"][c][key] for c in cases]
+            bars = ax.barh(range(len(cases)), values, color=colors)
+            ax.bar_label(bars, fmt="%.2f", padding=3)
+            ax.axvline(1.0, color="0.3", lw=1, ls="--")
+            ax.set_xlim(0, 1.25 * max(values))
+            if key == "memory_ratio" and "lower_bound_bytes" in result:
+                bound = result["lower_bound_bytes"] / result["cases"][base]["peak_extra_bytes"]
+                ax.axvline(bound, color=PALETTE[3], lw=1.5, ls=":", label="lower bound")
+                ax.legend(loc="upper right")
+            ax.set_yticks(range(len(cases)), cases)
+            ax.set_xlabel(f"{label} / {base}")
+            ax.set_title(name, fontsize=10)
+    return fig

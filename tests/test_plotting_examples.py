@@ -105,3 +105,59 @@ def test_decision_regions_bad_input(x, labels, predict, kwargs, match):
     predict = predict or (lambda z: np.full((len(z), 2), 0.5))
     with pytest.raises(ValueError, match=match):
         plotting.decision_regions(ax, predict, x, labels, **kwargs)
+
+
+# ------------------------------------------------------------------ benchmark summaries
+
+
+def _summary(lower_bound=None):
+    cases = {
+        "torch F.cross_entropy": {"time_s": 0.5, "peak_extra_bytes": 1.6e9},
+        "celib.nn.cross_entropy": {"time_s": 0.2, "peak_extra_bytes": 0.4e9},
+    }
+    base = cases["torch F.cross_entropy"]
+    for r in cases.values():
+        r["time_ratio"] = r["time_s"] / base["time_s"]
+        r["memory_ratio"] = r["peak_extra_bytes"] / base["peak_extra_bytes"]
+    out = {"baseline": "torch F.cross_entropy", "cases": cases, "dtype": "float32",
+           "device": "cpu", "shape": {"N": 4, "C": 8}}  # fmt: skip
+    if lower_bound is not None:
+        out["lower_bound_bytes"] = lower_bound
+    return out
+
+
+def test_benchmark_table_lines_and_ratios():
+    text = plotting.benchmark_table("x.json", _summary(lower_bound=0.2e9))
+    lines = text.splitlines()
+    assert lines[0] == "x.json: float32 on cpu, N = 4, C = 8"
+    assert max(len(line) for line in lines) <= 80
+    celib_line = next(line for line in lines if line.strip().startswith("celib") and "s " in line)
+    assert celib_line.split()[1:] == ["0.200s", "0.40", "0.400", "GB", "0.25"]
+    assert lines[-1].split() == ["celib.nn.cross_entropy", "2.00x"]  # 0.4 GB / 0.2 GB
+
+
+def test_benchmark_bars_draws_the_ratios():
+    fig = plotting.benchmark_bars({"a": _summary(), "b": _summary(lower_bound=0.2e9)})
+    axes = fig.axes
+    assert len(axes) == 4
+    widths = [p.get_width() for p in axes[0].patches]
+    assert widths == pytest.approx([1.0, 0.4])
+    memory_b = axes[3]
+    assert [p.get_width() for p in memory_b.patches] == pytest.approx([1.0, 0.25])
+    # the dotted lower bound sits at 0.2 GB / 1.6 GB of the baseline
+    assert any(line.get_xdata()[0] == pytest.approx(0.125) for line in memory_b.lines)
+
+
+def test_benchmark_helpers_reject_bad_summaries():
+    with pytest.raises(TypeError, match="benchmark summary"):
+        plotting.benchmark_table("x", {"cases": []})
+    bad = _summary()
+    bad["baseline"] = "nope"
+    with pytest.raises(ValueError, match="baseline 'nope'"):
+        plotting.benchmark_table("x", bad)
+    bad = _summary()
+    del bad["cases"]["celib.nn.cross_entropy"]["time_ratio"]
+    with pytest.raises(ValueError, match="lacks"):
+        plotting.benchmark_bars({"x": bad})
+    with pytest.raises(ValueError, match="empty"):
+        plotting.benchmark_bars({})
