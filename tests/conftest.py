@@ -1,6 +1,7 @@
 """Shared pytest configuration.
 
 * CUDA-marked tests are skipped where no GPU is present.
+* ``one_torch_thread``: a module-scoped fixture for test modules on tiny tensors.
 * Hypothesis: locally every run draws new examples (and remembers failures in
   ``.hypothesis/``), so that the property tests keep looking for bugs; under ``CI=true``
   the examples are derandomised (the same on every run), so that CI's verdict on a
@@ -18,6 +19,18 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI", "").lower() == "true":
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a module of tests on tiny tensors: there, torch's threads
+    only add synchronisation, which costs milliseconds per operation on a busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _cuda_available() -> bool:

@@ -22,14 +22,7 @@ F64 = torch.float64
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These tensors are tiny: intra-op threads only add synchronisation, which costs
-    milliseconds per operation on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors (conftest.py)
 
 
 def ce(x, target, path="fast", **kw):
