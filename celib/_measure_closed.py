@@ -182,9 +182,12 @@ def _lgamma_bregman(a: float, b: float) -> float:
     h = b - a
     if h == 0.0:
         return 0.0
-    if abs(h) <= 0.25 * a:
-        # Taylor series of ln Gamma about a: sum_{n>=2} psi^{(n-1)}(a) h^n / n!.
-        n = np.arange(2, 40)
+    if abs(h) <= 0.5 * a:
+        # Taylor series of ln Gamma about a: sum_{n>=2} psi^{(n-1)}(a) h^n / n!. Its radius
+        # is a (the pole at 0) and its terms shrink like (|h| / a)^n: 80 terms reach 1e-24
+        # of the first at |h| = a / 2. Beyond, the terms of the direct formula, of size
+        # a ln a, are at most a few tens of times the result.
+        n = np.arange(2, 80)
         terms = special.polygamma(n - 1, a) * np.exp(n * math.log(abs(h)) - special.gammaln(n + 1))
         terms = terms * np.where((n % 2 == 1) & (h < 0), -1.0, 1.0)
         return math.fsum(terms[::-1].tolist())
