@@ -6,7 +6,7 @@ functions :math:`p, q` on :math:`k` outcomes,
 .. math::
 
    H(p) = -\sum_i p_i \log p_i, \qquad
-   H(p, q) = -\sum_i p_i \log q_i, \qquad
+   H(p, q) = -\sum_i p_i \log q_i, \\
    \mathrm{KL}(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i},
 
 and the two training losses of the source note, binary (Bernoulli) and categorical
@@ -247,7 +247,7 @@ def binary_cross_entropy(
     (``"sum"``) or the :math:`\ell_i` (``"none"``). With ``from_logits=True``, ``y``
     holds logits :math:`x_i` (:math:`y_i = \sigma(x_i)`) and the loss is evaluated as
 
-    .. math:: \ell_i = (1 - t_i)\,x_i + \log\big(1 + e^{-x_i}\big) \;(x_i \ge 0), \qquad
+    .. math:: \ell_i = (1 - t_i)\,x_i + \log\big(1 + e^{-x_i}\big) \;(x_i \ge 0), \\
               \ell_i = -t_i\,x_i + \log\big(1 + e^{x_i}\big) \;(x_i < 0),
 
     which never forms :math:`\sigma(x)` and so keeps losses like

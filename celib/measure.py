@@ -6,7 +6,7 @@ Let :math:`P` and :math:`Q` be probability measures dominated by a measure
 
 .. math::
     H(P, Q) = -\int p \log q \, d\nu, \qquad
-    H(P) = H(P, P), \qquad
+    H(P) = H(P, P), \\
     \mathrm{KL}(P\,\|\,Q) = H(P, Q) - H(P) = \int p \log \frac{p}{q}\, d\nu .
 
 The distributions are frozen ``scipy.stats`` objects: continuous ones have
@@ -355,7 +355,7 @@ def monte_carlo(
     With :math:`X_1, \dots, X_n \sim P` i.i.d.,
 
     .. math::
-        \hat H = \frac1n \sum_{i=1}^n -\log q(X_i), \qquad
+        \hat H = \frac1n \sum_{i=1}^n -\log q(X_i), \\
         \widehat{\mathrm{KL}} = \frac1n \sum_{i=1}^n \bigl[\log p(X_i) - \log q(X_i)\bigr]
         \quad (\text{with } \texttt{log\_p}),
 

@@ -330,8 +330,8 @@ def binary_cross_entropy_with_logits(
 
     .. math::
 
-       \ell = -w \bigl[p\, t \log \sigma(x) + (1 - t) \log(1 - \sigma(x))\bigr]
-            = w \bigl[p\, t \operatorname{sp}(-x) + (1 - t) \operatorname{sp}(x)\bigr],
+       \ell &= -w \bigl[p\, t \log \sigma(x) + (1 - t) \log(1 - \sigma(x))\bigr] \\
+            &= w \bigl[p\, t \operatorname{sp}(-x) + (1 - t) \operatorname{sp}(x)\bigr],
 
     with :math:`\sigma(x) = 1 / (1 + e^{-x})` and the softplus
     :math:`\operatorname{sp}(z) = \log(1 + e^z) = \max(z, 0) + \operatorname{log1p}

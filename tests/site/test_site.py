@@ -209,6 +209,9 @@ return {
   remote: [...document.querySelectorAll("script[src], link[rel~='stylesheet'][href]")]
                   .map((el) => el.src || el.href)
                   .filter((url) => !url.startsWith(origin)),
+  wide: [...document.querySelectorAll("mjx-container[display='true']")]
+                  .filter((el) => el.scrollWidth > el.clientWidth + 2)
+                  .map((el) => el.textContent.trim().slice(0, 60)),
   links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
   height: Math.ceil(document.documentElement.scrollHeight),
   title: document.title,
@@ -263,6 +266,9 @@ def test_page(page: str, browser, base_url: str) -> None:
     if got["nmath"]:
         assert got["containers"] >= got["nmath"], f"{page}: fewer MathJax elements than math"
     assert not got["texerrors"], f"{page}: MathJax could not typeset: {got['texerrors']}"
+    # A display equation wider than the text column is cut off or hides behind a
+    # scroll bar: break it into lines (aligned) instead.
+    assert not got["wide"], f"{page}: display math wider than the page: {got['wide']}"
     raw = [tex for tex in RAW_TEX if tex in got["text"]]
     assert not raw, f"{page}: raw TeX left in the text: {raw}"
     assert not got["broken"], f"{page}: images that did not load: {got['broken']}"
