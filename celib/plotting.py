@@ -433,6 +433,7 @@ def benchmark_table(name: str, result: dict) -> str:
 
     Examples
     --------
+    >>> from celib.plotting import benchmark_table
     >>> r = {"baseline": "torch", "cases": {
     ...     "torch": {"time_s": 0.5, "peak_extra_bytes": 1.6e9, "time_ratio": 1.0,
     ...               "memory_ratio": 1.0},
@@ -486,6 +487,17 @@ def benchmark_bars(results: dict[str, dict]) -> Figure:
     ------
     ValueError
         If ``results`` is empty; TypeError/ValueError for a malformed summary.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from celib.plotting import benchmark_bars
+    >>> case = {"time_s": 0.5, "peak_extra_bytes": 1.6e9, "time_ratio": 1.0,
+    ...         "memory_ratio": 1.0}
+    >>> fig = benchmark_bars({"demo": {"baseline": "torch", "cases": {"torch": case}}})
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['time / torch', 'memory / torch']
     """
     if not results:
         raise ValueError("results is empty: give at least one benchmark summary")
