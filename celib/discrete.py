@@ -25,7 +25,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from celib import _arrays as _a
+from celib import _checks as _a
 
 __all__ = [
     "binary_cross_entropy",
