@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 # The book's modules (DESIGN.md), those present in this installation.
 _SUBMODULES = tuple(
     name
-    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting")
+    for name in ("coding", "datasets", "discrete", "measure", "mle", "nn", "plotting")
     if importlib.util.find_spec(f"celib.{name}") is not None
 )
 
