@@ -14,6 +14,9 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     the book's figure helpers (matplotlib).
 ``celib.datasets``
     the small synthetic data sets and calibration bins the chapters use.
+``celib.surrogates``
+    margin losses of learning theory (0-1, logistic, hinge, exponential, squared),
+    their risks, the psi-transform bounds and empirical risk minimisation.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ __version__ = "0.1.0"
 # The book's modules (DESIGN.md), those present in this installation.
 _SUBMODULES = tuple(
     name
-    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting")
+    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting", "surrogates")
     if importlib.util.find_spec(f"celib.{name}") is not None
 )
 
@@ -53,7 +56,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import datasets, measure, mle, nn, plotting  # noqa: F401
+    from celib import datasets, measure, mle, nn, plotting, surrogates  # noqa: F401
 
 
 def __getattr__(name: str):
