@@ -532,3 +532,27 @@ def test_logistic_optimism_bad_input(kwargs, error, match):
 def test_submodule_is_lazy_and_listed():
     assert "surrogates" in celib._SUBMODULES
     assert celib.surrogates.margin_loss is margin_loss
+
+
+@settings(max_examples=200, deadline=None)
+@given(eta=st.floats(1e-9, 1 - 1e-9), f=st.floats(-40, 40))
+def test_logistic_excess_keeps_its_digits(eta, f):
+    """KL(Bern(eta) || Bern(sigma(f))) against mpmath: the error stays at the size that
+    the rounding of logit(eta) alone causes, far below the eps * H(eta) of C - H."""
+    mp_e = mpmath.mpf(eta)
+    q = 1 / (1 + mpmath.exp(-mpmath.mpf(f)))
+    want = mp_e * mpmath.log(mp_e / q) + (1 - mp_e) * mpmath.log((1 - mp_e) / (1 - q))
+    got = excess_risk(eta, f, reduction="none")
+    x = float(special.logit(eta))
+    # d KL / d x = -sigma'(x) (f - x): the rounding of x (a few ulp) moves KL by this much
+    slack = 8e-16 * (1 + abs(x)) * abs(f - x) * eta * (1 - eta)
+    assert abs(got - float(want)) <= 1e-13 * float(want) + slack + 1e-300
+
+
+def test_import_surrogates_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, celib.surrogates; m = sys.modules; print('torch' in m, 'matplotlib' in m)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
