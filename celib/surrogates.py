@@ -9,9 +9,9 @@ predicts the label :math:`t = 1` where :math:`f(a) > 0`. Written with the sign l
 
     \begin{aligned}
     \phi_{01}(m) &= \mathbb 1[m \le 0], &
-    \phi_{\log}(m) &= \log(1 + e^{-m}), &
-    \phi_{\text{hinge}}(m) &= \max(0, 1 - m), \\
-    \phi_{\exp}(m) &= e^{-m}, &
+    \phi_{\log}(m) &= \log(1 + e^{-m}), \\
+    \phi_{\text{hinge}}(m) &= \max(0, 1 - m), &
+    \phi_{\exp}(m) &= e^{-m}, \\
     \phi_{\text{sq}}(m) &= (1 - m)^2 .
     \end{aligned}
 
@@ -346,11 +346,11 @@ def minimal_conditional_risk(eta: ArrayLike, kind: str = "logistic") -> Any:
     .. math::
 
         \begin{aligned}
-        H_{01}(\eta) &= \min(\eta, 1 - \eta), &
         H_{\log}(\eta) &= -\eta \log \eta - (1 - \eta) \log(1 - \eta), \\
-        H_{\text{hinge}}(\eta) &= 2 \min(\eta, 1 - \eta), &
-        H_{\exp}(\eta) &= 2 \sqrt{\eta (1 - \eta)}, \\
-        H_{\text{sq}}(\eta) &= 4 \eta (1 - \eta) .
+        H_{01}(\eta) &= \min(\eta, 1 - \eta), \qquad
+        H_{\text{hinge}}(\eta) = 2 \min(\eta, 1 - \eta), \\
+        H_{\exp}(\eta) &= 2 \sqrt{\eta (1 - \eta)}, \qquad
+        H_{\text{sq}}(\eta) = 4 \eta (1 - \eta) .
         \end{aligned}
 
     Averaged over the inputs, :math:`\mathbb E\, H(\eta(a))` is the Bayes risk
@@ -595,10 +595,10 @@ def psi_transform(theta: ArrayLike, kind: str = "logistic") -> Any:
 
         \begin{aligned}
         \psi_{\log}(\theta) &= \tfrac{1+\theta}{2}\log(1+\theta)
-            + \tfrac{1-\theta}{2}\log(1-\theta), &
-        \psi_{\text{hinge}}(\theta) &= |\theta|, \\
-        \psi_{\exp}(\theta) &= 1 - \sqrt{1 - \theta^2}, &
-        \psi_{\text{sq}}(\theta) &= \theta^2 ,
+            + \tfrac{1-\theta}{2}\log(1-\theta), \\
+        \psi_{\text{hinge}}(\theta) &= |\theta|, \qquad
+        \psi_{\exp}(\theta) = 1 - \sqrt{1 - \theta^2}, \qquad
+        \psi_{\text{sq}}(\theta) = \theta^2 ,
         \end{aligned}
 
     and :math:`\psi_{01}(\theta) = |\theta|`. For every score function :math:`f`,
@@ -899,9 +899,11 @@ def logistic_optimism(
 
     .. math::
 
-        \underbrace{R(\hat\theta) - R(\theta^*)}_{\text{test excess}}
-        + \underbrace{\hat R_n(\theta^*) - \hat R_n(\hat\theta)}_{\text{train drop}}
-        + \big(R(\theta^*) - \hat R_n(\theta^*)\big),
+        \begin{aligned}
+        &\underbrace{R(\hat\theta) - R(\theta^*)}_{\text{test excess}}
+        + \underbrace{\hat R_n(\theta^*) - \hat R_n(\hat\theta)}_{\text{train drop}} \\
+        &\quad + \big(R(\theta^*) - \hat R_n(\theta^*)\big),
+        \end{aligned}
 
     where the last term has mean 0 (:math:`\theta^*` does not depend on the data) and
     is left out: the first two are both about :math:`d/(2n)`, so the expected optimism
