@@ -16,13 +16,15 @@ predicts the label :math:`t = 1` where :math:`f(a) > 0`. Written with the sign l
     \end{aligned}
 
 The logistic loss :math:`\phi_{\log}` is the binary cross-entropy of the logit
-:math:`x = f(a)` (:func:`celib.binary_cross_entropy` with ``from_logits=True``, which this
-module calls). With :math:`\eta(a) = P(t = 1 \mid a)`, the *conditional risk*
-:math:`C_\eta(f) = \eta\,\phi(f) + (1 - \eta)\,\phi(-f)`, its minimum :math:`H(\eta)`,
-the excess risks and the :math:`\psi`-transform of Bartlett, Jordan and McAuliffe (2006)
-bound the excess 0-1 risk of a classifier by its excess surrogate risk;
-:func:`minimize_empirical_risk` fits a linear score by empirical risk minimisation and
-:func:`logistic_optimism` measures the optimism of the training cross-entropy.
+:math:`x = f(a)` (:func:`celib.discrete.binary_cross_entropy` with
+``from_logits=True``, which this module calls). With
+:math:`\eta(a) = P(t = 1 \mid a)`, the *conditional risk*
+:math:`C_\eta(f) = \eta\,\phi(f) + (1 - \eta)\,\phi(-f)`, its minimum
+:math:`H_\phi(\eta)`, the excess risks and the :math:`\psi`-transform of Bartlett,
+Jordan and McAuliffe (2006) bound the excess 0-1 risk of a classifier by its excess
+surrogate risk; :func:`minimize_empirical_risk` fits a linear score by empirical risk
+minimisation and :func:`logistic_optimism` measures the optimism of the training
+cross-entropy.
 
 These are the losses of statistical learning theory rather than likelihoods of a
 model (only the logistic loss is one), which is why they have their own module: the
@@ -206,7 +208,7 @@ def margin_loss(margin: ArrayLike, kind: str = "logistic") -> Any:
     -------
     numpy.ndarray or numpy.float64
         :math:`\phi(m)`, elementwise. The logistic loss is
-        :func:`celib.binary_cross_entropy` of target 1 at the logit :math:`m` (exact
+        :func:`celib.discrete.binary_cross_entropy` of target 1 at the logit :math:`m` (exact
         for every finite margin, :math:`4.25 \times 10^{-18}` at :math:`m = 40`); the
         exponential loss is :math:`+\infty` once :math:`e^{-m}` overflows
         (:math:`m < -709.78`).
@@ -247,8 +249,8 @@ def empirical_risk(t: ArrayLike, scores: ArrayLike, kind: str = "logistic") -> f
         \qquad s_i = 2 t_i - 1 .
 
     For ``kind='zero_one'`` it is the training error (a score of 0 counts as wrong),
-    for ``'logistic'`` the training cross-entropy :func:`celib.binary_cross_entropy`
-    of the logits :math:`f(a_i)`.
+    for ``'logistic'`` the training cross-entropy
+    :func:`celib.discrete.binary_cross_entropy` of the logits :math:`f(a_i)`.
 
     Parameters
     ----------
@@ -341,7 +343,7 @@ def conditional_risk(eta: ArrayLike, scores: ArrayLike, kind: str = "logistic") 
 
 
 def minimal_conditional_risk(eta: ArrayLike, kind: str = "logistic") -> Any:
-    r"""The smallest conditional risk :math:`H(\eta) = \inf_f C_\eta(f)`.
+    r"""The smallest conditional risk :math:`H_\phi(\eta) = \inf_f C_\eta(f)`.
 
     .. math::
 
@@ -355,7 +357,7 @@ def minimal_conditional_risk(eta: ArrayLike, kind: str = "logistic") -> Any:
 
     Averaged over the inputs, :math:`\mathbb E\, H(\eta(a))` is the Bayes risk
     :math:`R_\phi^*`; for the logistic loss it is the conditional entropy of the label,
-    evaluated as :func:`celib.binary_cross_entropy` of :math:`\eta` with itself.
+    evaluated as :func:`celib.discrete.binary_cross_entropy` of :math:`\eta` with itself.
 
     Parameters
     ----------
@@ -515,7 +517,7 @@ def excess_risk(
         Finite scores :math:`f(a_i)`; broadcast against ``eta``.
     kind : {'zero_one', 'logistic', 'hinge', 'exponential', 'squared'}, default 'logistic'
     reduction : {'mean', 'sum', 'none'}, default 'mean'
-        ``'none'`` gives the per-input excess :math:`C_\eta(f) - H(\eta) \ge 0`.
+        ``'none'`` gives the per-input excess :math:`C_\eta(f) - H_\phi(\eta) \ge 0`.
 
     Returns
     -------
@@ -587,7 +589,7 @@ def psi_transform(theta: ArrayLike, kind: str = "logistic") -> Any:
     r"""The :math:`\psi`-transform of a margin loss (Bartlett, Jordan and McAuliffe 2006).
 
     For :math:`\theta \in [-1, 1]` and :math:`\eta = (1 + \theta)/2`,
-    :math:`\tilde\psi(\theta) = \inf_{f(2\eta-1) \le 0} C_\eta(f) - H(\eta)`, the least
+    :math:`\tilde\psi(\theta) = \inf_{f(2\eta-1) \le 0} C_\eta(f) - H_\phi(\eta)`, the least
     excess conditional risk of a score on the wrong side of :math:`\frac12`;
     :math:`\psi` is its convex hull, here :math:`\tilde\psi` itself:
 
