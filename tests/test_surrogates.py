@@ -464,6 +464,16 @@ def test_elementwise_bad_values(func, arg, extra, value, error, match):
         (lambda: empirical_risk([0, 1], [1.0, NAN]), ValueError, "scores contains NaN"),
         (lambda: empirical_risk([0, 1], [1.0, 1j]), TypeError, "scores must hold real"),
         (lambda: empirical_risk([0, 1], [1.0, 2.0], "x"), ValueError, "kind must be one of"),
+        (lambda: conditional_risk([INF], [0.0]), ValueError, "eta contains inf"),
+        (lambda: excess_risk([INF], [0.0]), ValueError, "eta contains inf"),
+        (lambda: excess_risk([1.5], [0.0]), ValueError, r"eta must lie in \[0, 1\]"),
+        (lambda: excess_risk([0.5], [0.0], "tangent"), ValueError, "kind must be one of"),
+        (lambda: excess_risk([0.5], [0.0], reduction=None), ValueError, "reduction must be"),
+        (lambda: excess_risk_bound(0.1, kind=2.0), TypeError, "kind must be a string"),
+        (lambda: optimal_score(0.5, kind="tangent"), ValueError, "kind must be one of"),
+        (lambda: minimal_conditional_risk(0.5, kind=None), TypeError, "kind must be a string"),
+        (lambda: psi_transform([[0.1], [-1.01]]), ValueError, r"theta must lie in \[-1, 1\]"),
+        (lambda: empirical_risk([0, 1], [1.0, 2.0], kind=None), TypeError, "kind must be a str"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, match):
