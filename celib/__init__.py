@@ -14,6 +14,11 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     the book's figure helpers (matplotlib).
 ``celib.datasets``
     the small synthetic data sets and calibration bins the chapters use.
+``celib.coding``
+    cross-entropy as code length: an arithmetic coder, text models, perplexity.
+``celib.surrogates``
+    margin losses of learning theory (0-1, logistic, hinge, exponential, squared),
+    their risks, the psi-transform bounds and empirical risk minimisation.
 """
 
 from __future__ import annotations
@@ -37,7 +42,19 @@ __version__ = "0.1.0"
 # The book's modules (DESIGN.md), those present in this installation.
 _SUBMODULES = tuple(
     name
-    for name in ("coding", "datasets", "discrete", "measure", "mle", "nn", "plotting")
+    for name in (
+        "coding",
+        "datasets",
+        "discrete",
+        "expfam",
+        "measure",
+        "mle",
+        "nn",
+        "plotting",
+        "scoring",
+        "surrogates",
+        "variational",
+    )
     if importlib.util.find_spec(f"celib.{name}") is not None
 )
 
@@ -53,7 +70,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import datasets, measure, mle, nn, plotting  # noqa: F401
+    from celib import coding, datasets, measure, mle, nn, plotting, surrogates  # noqa: F401
 
 
 def __getattr__(name: str):
