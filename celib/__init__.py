@@ -34,7 +34,7 @@ from celib.discrete import (
 
 __version__ = "0.1.0"
 
-# The book's modules (DESIGN.md), those present in this installation.
+# The public submodules, those present in this installation (lazy, see __getattr__).
 _SUBMODULES = tuple(
     name
     for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting")

@@ -30,12 +30,12 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_obj
 from scipy import optimize, special, stats
 
+from celib import _checks
+
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.stats._distn_infrastructure import rv_frozen
 
 __all__ = ["empirical_cross_entropy", "minimize_cross_entropy"]
-
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---------------------------------------------------------------------------------------
@@ -43,12 +43,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ---------------------------------------------------------------------------------------
 
 
-def _is_frozen_scipy(model: Any) -> bool:
-    return isinstance(getattr(model, "dist", None), stats.rv_continuous | stats.rv_discrete)
-
-
 def _is_discrete(model: Any) -> bool:
-    if _is_frozen_scipy(model):
+    if isinstance(getattr(model, "dist", None), stats.rv_continuous | stats.rv_discrete):
         return isinstance(model.dist, stats.rv_discrete)
     # scipy's newer distribution objects (stats.Binomial, ...): logpdf of a discrete
     # one is the log of a point mass "density", so use logpmf.
@@ -81,7 +77,7 @@ def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
     """Check a data array (non-empty, at least 1-D, no NaN/inf); return the sample count.
 
     ``real=True`` (data for a scipy.stats model) also requires real numbers; a callable
-    model may take other data (labels as strings, say).
+    model may take other data (labels as strings, say), but never complex numbers.
     """
     shape = tuple(a.shape)
     if len(shape) == 0:
@@ -90,9 +86,10 @@ def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
     if n == 0 or math.prod(shape) == 0:
         raise ValueError(f"{name} is empty: the empirical distribution needs at least one sample")
     xp = array_namespace(a)
-    if real and not xp.isdtype(a.dtype, ("real floating", "integral", "bool")):
+    complex_ = xp.isdtype(a.dtype, "complex floating")
+    if (real or complex_) and not xp.isdtype(a.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"{name} must be real numbers, got dtype {a.dtype}")
-    if xp.isdtype(a.dtype, ("real floating", "complex floating")):
+    if xp.isdtype(a.dtype, "real floating"):
         if bool(xp.any(xp.isnan(a))):
             raise ValueError(f"{name} contains NaN: every sample must be a number")
         if not bool(xp.all(xp.isfinite(a))):
@@ -105,17 +102,8 @@ def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
 
 def _reduce(nll: Any, reduction: str, base: float | None) -> Any:
     xp = array_namespace(nll)
-    if base is not None:
-        nll = nll / math.log(base)
-    if reduction == "none":
-        return nll
-    if reduction == "sum":
-        out = xp.sum(nll)
-    else:
-        out = xp.mean(nll)
-    if isinstance(out, np.ndarray | np.generic):
-        return float(out)
-    return out
+    out = _checks.reduce(xp, _checks.to_base(nll, base), reduction, name="data")
+    return _checks.finish(out)
 
 
 def empirical_cross_entropy(
@@ -195,11 +183,10 @@ def empirical_cross_entropy(
     >>> print(f"{empirical_cross_entropy(logp, (x, y)):.6f}")
     0.377779
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if base is not None and not (math.isfinite(base) and base > 0 and base != 1):
-        raise ValueError(f"base must be a finite positive number other than 1, got {base!r}")
-
+    _checks.check_reduction(reduction)
+    _checks.log_base(base)
+    if _checks.is_law_family(model) or _checks.is_frozen_law(model):
+        _checks.frozen_law(model, "model")  # parameters given, real and finite
     is_dist = hasattr(model, "logpdf") or hasattr(model, "logpmf")
     if not is_dist and not callable(model):
         raise TypeError(
@@ -218,14 +205,14 @@ def empirical_cross_entropy(
                 "giving log p(y | x); a distribution models unconditional samples "
                 "(pass them as an array)"
             )
-        x, y = _as_array(data[0], "data x"), _as_array(data[1], "data y")
-        n = _check_samples(x, "data x")
-        ny = _check_samples(y, "data y")
-        if n != ny:
+        a, t = _as_array(data[0], "data's inputs a"), _as_array(data[1], "data's targets t")
+        n = _check_samples(a, "data's inputs a")
+        nt = _check_samples(t, "data's targets t")
+        if n != nt:
             raise ValueError(
-                f"data: x and y must have the same number of samples, got {n} and {ny}"
+                f"data: a and t must have the same number of samples, got {n} and {nt}"
             )
-        logp = model(x, y)
+        logp = model(a, t)
     else:
         z = _as_array(data, "data")
         n = _check_samples(z, "data", real=is_dist)
@@ -443,7 +430,9 @@ def _check_support(
             return [float(e) for e in family.support(*shapes)]
 
     s0 = [start[k] for k in shape_names]
-    # perturb the free shapes: an end that moves with them is not checked up front
+    # perturb the free shapes by an arbitrary step (0.37 in the unconstrained variable,
+    # not a round number that could hit a special value): an end of the support that
+    # moves with the shapes is not checked up front
     s1 = [
         start[k] if k in fixed else params[i].from_free(params[i].to_free(start[k]) + 0.37)
         for i, k in enumerate(shape_names)
@@ -558,7 +547,7 @@ def minimize_cross_entropy(
     2.000000
     """
     if not isinstance(family, stats.rv_continuous | stats.rv_discrete):
-        if _is_frozen_scipy(family):
+        if _checks.is_frozen_law(family):
             raise TypeError(
                 "family must be a scipy.stats family such as stats.norm, not a frozen "
                 "distribution (its parameters are what is fitted)"
@@ -570,7 +559,7 @@ def minimize_cross_entropy(
     fname = _family_name(family)
     if is_array_api_obj(data) and not isinstance(data, np.ndarray):
         raise TypeError(f"data must be array_like (numpy), got {type(data).__name__}")
-    z = np.asarray(data)
+    z = _as_array(data, "data")
     if z.ndim != 1:
         raise ValueError(f"data must be one-dimensional samples, got shape {z.shape}")
     if z.dtype == bool:
@@ -578,13 +567,29 @@ def minimize_cross_entropy(
     if not (np.issubdtype(z.dtype, np.integer) or np.issubdtype(z.dtype, np.floating)):
         raise TypeError(f"data must be real numbers, got dtype {z.dtype}")
     _check_samples(z, "data")
+    fixed = _checks.mapping(fixed, "fixed", allow_none=True)
+    x0 = None if x0 is None else _checks.mapping(x0, "x0")
+    if isinstance(family, stats.rv_continuous):
+        # Fit on z / c, c a power of 2 (exact), when |z| is so large or small that
+        # squares over- or underflow: J(z) = J(z / c) + log c, so the minimiser is the
+        # same with loc and scale multiplied by c (scipy's logpdf of 1e307 / 1e306 is
+        # fine, of 1e307 squared is not).
+        c = _data_unit(z.astype(np.float64))
+        if c != 1.0:
+            fixed = {k: (v / c if k in ("loc", "scale") and v is not None else v)
+                     for k, v in fixed.items()}
+            x0 = None if x0 is None else {
+                k: (v / c if k in ("loc", "scale") else v) for k, v in x0.items()
+            }
+            fit = minimize_cross_entropy(family, z / c, fixed=fixed, x0=x0)
+            return family(*fit.args, loc=fit.kwds["loc"] * c, scale=fit.kwds["scale"] * c)
     z = z.astype(np.float64) if isinstance(family, stats.rv_continuous) else z
 
     params, integer = _family_params(family)
     names = [p.name for p in params]
     by_name = {p.name: p for p in params}
     fix: dict[str, float] = _default_fixed(family, params)
-    for k, v in (fixed or {}).items():
+    for k, v in fixed.items():
         if k not in by_name:
             raise ValueError(
                 f"fixed: unknown parameter {k!r} of {fname} (parameters: {', '.join(names)})"
@@ -592,9 +597,10 @@ def minimize_cross_entropy(
         if v is None:
             fix.pop(k, None)
             continue
-        v = float(v)
-        if not by_name[k].contains(v) or not math.isfinite(v):
+        if not by_name[k].contains(v):
             raise ValueError(f"fixed: {k}={v!r} is outside its domain for {fname}")
+        if k in integer and v != math.floor(v):
+            raise ValueError(f"fixed: {k} of {fname} must be an integer, got {v!r}")
         fix[k] = v
     if isinstance(family, stats.rv_discrete) and "loc" not in fix:
         raise ValueError(f"fixed: loc of the discrete family {fname} is an integer; fix it")
@@ -624,8 +630,7 @@ def minimize_cross_entropy(
             )
         if k in fix:
             raise ValueError(f"x0: {k!r} is fixed at {fix[k]!r}; it has no starting value")
-        v = float(v)
-        if not by_name[k].contains(v) or not math.isfinite(v):
+        if not by_name[k].contains(v):
             raise ValueError(f"x0: {k}={v!r} is outside its domain for {fname}")
         start[k] = v
     given = set(x0 or {})
@@ -692,6 +697,14 @@ def minimize_cross_entropy(
     if isinstance(family, stats.rv_discrete):
         return family(*shapes, loc=args["loc"])
     return family(*shapes, loc=args["loc"], scale=args["scale"])
+
+
+def _data_unit(z: np.ndarray) -> float:
+    """1.0, or a power of 2 near max |z| when that lies outside [2**-60, 2**60]."""
+    top = float(np.max(np.abs(z)))
+    if top == 0.0 or 2.0**-60 <= top <= 2.0**60:
+        return 1.0
+    return 2.0 ** math.frexp(top)[1]
 
 
 def _better(j: float, best: float) -> bool:

@@ -1,0 +1,58 @@
+"""Docstring fragments shared by celib's public functions, written once.
+
+A docstring marks a fragment as ``%(name)s`` (scipy's ``docfiller`` convention) and the
+function is decorated with :func:`fill`. Fragments are written with the indentation of a
+numpydoc section inside a function docstring (4 spaces for an entry, 8 for its text).
+Only ``%(name)s`` markers are replaced, so LaTeX and other ``%`` signs are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FRAGMENTS: dict[str, str] = {
+    "base": """\
+    base : float, optional
+        Logarithm base: None (nats, the default), 2 (bits), 10 (bans), ...; a real
+        number, finite, positive and not 1.""",
+    "axis": """\
+    axis : int, default -1
+        The axis that indexes outcomes; other axes are a batch.""",
+    "reduction": """\
+    reduction : {"mean", "sum", "none"}, default "mean"
+        The mean of the per-sample losses, their sum, or the losses themselves (as in
+        PyTorch).""",
+    "rng": """\
+    rng : numpy.random.Generator or int, default 0
+        The random numbers: a Generator (used and advanced) or an int seed of
+        ``numpy.random.default_rng``; the same seed gives the same arrays.""",
+    "raises_common": """\
+    TypeError
+        An argument of the wrong type (the message names it): None, a string or a
+        ragged list where numbers are expected, complex numbers, a float where an
+        integer is expected.""",
+    "empty_mean": """\
+        Empty input with ``reduction="mean"`` is a ValueError: the mean of no terms
+        is 0/0 (``"sum"`` gives 0 and ``"none"`` an empty array).""",
+}
+
+_MARK = re.compile(r"%\((\w+)\)s")
+
+
+def fill(**extra: str) -> Callable[[F], F]:
+    """Decorator: replace the ``%(name)s`` markers of the docstring by fragments.
+
+    ``extra`` adds or overrides fragments for one module.
+    """
+    fragments = {**FRAGMENTS, **extra}
+
+    def decorate(func: F) -> F:
+        if func.__doc__:
+            func.__doc__ = _MARK.sub(lambda m: fragments[m.group(1)], func.__doc__)
+        return func
+
+    return decorate
