@@ -280,7 +280,8 @@ def real_array(
         arr.ndim != len(shape)
         or any(want is not None and want != got for want, got in zip(shape, arr.shape))
     ):
-        want = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
+        want = "(" + ", ".join("n" if s is None else str(s) for s in shape)
+        want += ",)" if len(shape) == 1 else ")"
         raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
     if nonempty and arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one entry")
