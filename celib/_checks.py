@@ -234,12 +234,18 @@ def broadcast(xp: Any, names: Sequence[str], *arrays: Any) -> list[Any]:
         raise ValueError(f"shapes do not broadcast: {shapes}") from exc
 
 
-def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
-    """``axis`` as an index in ``range(ndim)``; negative axes count from the end."""
+def normalize_axis(axis: int, ndim: int, name: str = "axis", *, array: str | None = None) -> int:
+    """``axis`` as an index in ``range(ndim)``; negative axes count from the end.
+
+    ``array`` names the array the axis belongs to, for the message when it is a scalar.
+    """
     if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
         raise TypeError(f"{name} must be an int, got {describe(axis)}")
     if ndim == 0:
-        raise ValueError("probability vectors need at least one dimension; got a scalar")
+        what = "probability vectors" if array is None else array
+        raise ValueError(
+            f"{what} must have at least one dimension (the {name} of outcomes); got a scalar"
+        )
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for arrays with {ndim} dimension(s)")
     return int(axis) % ndim
@@ -307,9 +313,7 @@ def label_array(value: Any, name: str, *, n_classes: int | None = None) -> np.nd
     if arr.size and arr.min() < 0:
         raise ValueError(f"{name} must be class labels >= 0, got {int(arr.min())}")
     if n_classes is not None and arr.size and arr.max() >= n_classes:
-        raise ValueError(
-            f"{name} must be class labels < {n_classes}, got {int(arr.max())}"
-        )
+        raise ValueError(f"{name} must be class labels < {n_classes}, got {int(arr.max())}")
     return arr.astype(np.int64, copy=False)
 
 
@@ -436,9 +440,9 @@ def reduce(
 
     With ``weights``, ``'sum'`` is also weighted (``loss`` should then hold the
     weighted terms already, as in PyTorch; ``weights`` only change the divisor). The
-    mean of no terms (or of zero total weight) is 0/0: with ``name`` (the arguments
-    the terms come from) given it is a ValueError naming them; without, it is NaN, as in PyTorch (celib.nn,
-    a drop-in, keeps that).
+    mean of no terms (or of zero total weight) is 0/0: with ``name`` (the arguments the
+    terms come from) given it is a ValueError naming them; without, it is NaN, as in
+    PyTorch (celib.nn, a drop-in, keeps that).
     """
     check_reduction(reduction)
     if reduction == "none":

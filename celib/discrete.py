@@ -48,7 +48,7 @@ def _prepare_pair(p: Any, q: Any, axis: int) -> tuple[Any, Any, Any, int]:
     q = _a.floating(xp, arrs["q"], "q")
     p, q = _a.common_float(xp, p, q)
     p, q = _a.broadcast(xp, ("p", "q"), p, q)
-    axis = _a.normalize_axis(axis, p.ndim)
+    axis = _a.normalize_axis(axis, p.ndim, array="p and q")
     _a.check_probabilities(xp, p, "p", axis)
     _a.check_probabilities(xp, q, "q", axis)
     return xp, p, q, axis
@@ -96,7 +96,7 @@ def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
     """
     xp, arrs = _a.namespace(p=p)
     p = _a.floating(xp, arrs["p"], "p")
-    axis = _a.normalize_axis(axis, p.ndim)
+    axis = _a.normalize_axis(axis, p.ndim, array="p")
     _a.check_probabilities(xp, p, "p", axis)
     positive = p > 0
     p_safe = xp.where(positive, p, xp.ones_like(p))
@@ -376,7 +376,7 @@ def categorical_cross_entropy(
     xp, arrs = _a.namespace(t=t, y=y)
     y = _a.floating(xp, arrs["y"], "y")
     t = arrs["t"]
-    axis = _a.normalize_axis(axis, y.ndim)
+    axis = _a.normalize_axis(axis, y.ndim, array="y")
     n_classes = y.shape[axis]
     if n_classes == 0:
         raise ValueError(f"y has no classes: its axis {axis} has length 0")

@@ -576,11 +576,15 @@ def minimize_cross_entropy(
         # fine, of 1e307 squared is not).
         c = _data_unit(z.astype(np.float64))
         if c != 1.0:
-            fixed = {k: (v / c if k in ("loc", "scale") and v is not None else v)
-                     for k, v in fixed.items()}
-            x0 = None if x0 is None else {
-                k: (v / c if k in ("loc", "scale") else v) for k, v in x0.items()
+            fixed = {
+                k: (v / c if k in ("loc", "scale") and v is not None else v)
+                for k, v in fixed.items()
             }
+            x0 = (
+                None
+                if x0 is None
+                else {k: (v / c if k in ("loc", "scale") else v) for k, v in x0.items()}
+            )
             fit = minimize_cross_entropy(family, z / c, fixed=fixed, x0=x0)
             return family(*fit.args, loc=fit.kwds["loc"] * c, scale=fit.kwds["scale"] * c)
     z = z.astype(np.float64) if isinstance(family, stats.rv_continuous) else z

@@ -163,7 +163,11 @@ def new_figure(
 
     ncols = _checks.count(ncols, "ncols", 1)
     nrows = _checks.count(nrows, "nrows", 1)
-    w = min(4.2 * ncols, 10.0) if width is None else _checks.real_scalar(width, "width", positive=True)
+    w = (
+        min(4.2 * ncols, 10.0)
+        if width is None
+        else _checks.real_scalar(width, "width", positive=True)
+    )
     h = 3.6 * nrows if height is None else _checks.real_scalar(height, "height", positive=True)
     use_book_style()
     return plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", **kwargs)
@@ -653,8 +657,7 @@ def benchmark_bars(results: dict[str, dict]) -> Figure:
     """
     if not isinstance(results, Mapping):
         raise TypeError(
-            f"results must be a dict of title -> benchmark summary, got "
-            f"{_checks.describe(results)}"
+            f"results must be a dict of title -> benchmark summary, got {_checks.describe(results)}"
         )
     if not results:
         raise ValueError("results is empty: give at least one benchmark summary")

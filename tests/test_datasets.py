@@ -113,7 +113,11 @@ def test_gaussian_blobs_deterministic():
         ({"n_per_class": 2, "centers": [0.0, 1.0]}, ValueError, "centers must be 2-D"),
         ({"n_per_class": 2, "centers": [[np.inf]]}, ValueError, "centers must be finite"),
         ({"n_per_class": 2, "centers": [[0.0]], "scale": 0.0}, ValueError, "scale must be > 0"),
-        ({"n_per_class": 2, "centers": [[0.0]], "scale": np.nan}, ValueError, "scale must be a finite number"),
+        (
+            {"n_per_class": 2, "centers": [[0.0]], "scale": np.nan},
+            ValueError,
+            "scale must be a finite number",
+        ),
     ],
 )
 def test_gaussian_blobs_bad_input(kwargs, error, match):

@@ -136,7 +136,9 @@ def test_decision_regions_bad_input(x, labels, predict, kwargs, match):
 def test_decision_regions_bad_types(labels, kwargs, match):
     fig, ax = plotting.new_figure()
     with pytest.raises(TypeError, match=match):
-        plotting.decision_regions(ax, lambda z: np.full((len(z), 2), 0.5), [[0.0, 1.0]], labels, **kwargs)
+        plotting.decision_regions(
+            ax, lambda z: np.full((len(z), 2), 0.5), [[0.0, 1.0]], labels, **kwargs
+        )
 
 
 # ------------------------------------------------------------------ benchmark summaries
