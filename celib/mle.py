@@ -10,8 +10,8 @@ log-likelihood
     J(\theta) = H(\hat p_n, p_\theta) = -\frac1n \sum_{i=1}^n \log p_\theta(z_i).
 
 Minimising :math:`J` over :math:`\theta` is maximum-likelihood estimation. For a
-conditional model the observations are pairs :math:`(x_i, y_i)` and
-:math:`J(\theta) = -\frac1n \sum_i \log p_\theta(y_i \mid x_i)`.
+conditional model the observations are pairs :math:`(a_i, t_i)` of inputs and targets
+and :math:`J(\theta) = -\frac1n \sum_i \log p_\theta(t_i \mid a_i)`.
 
 :func:`empirical_cross_entropy` evaluates :math:`J` for a frozen ``scipy.stats``
 distribution or for any callable returning log-probabilities (numpy or torch, so the
@@ -30,7 +30,7 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_obj
 from scipy import optimize, special, stats
 
-from celib import _checks
+from celib import _checks, _docs
 
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.stats._distn_infrastructure import rv_frozen
@@ -106,6 +106,7 @@ def _reduce(nll: Any, reduction: str, base: float | None) -> Any:
     return _checks.finish(out)
 
 
+@_docs.fill()
 def empirical_cross_entropy(
     model: rv_frozen | Callable[..., Any],
     data: Any,
@@ -115,73 +116,100 @@ def empirical_cross_entropy(
 ) -> Any:
     r"""Cross-entropy from a model to the empirical distribution of the data.
 
-    For samples :math:`z_1, \dots, z_n` with empirical distribution
-    :math:`\hat p_n = \frac1n\sum_i \delta_{z_i}`,
+        For samples :math:`z_1, \dots, z_n` with empirical distribution
+        :math:`\hat p_n = \frac1n\sum_i \delta_{z_i}`,
 
-    .. math::
+        .. math::
 
-        J = H(\hat p_n, q) = -\frac1n \sum_{i=1}^n \log q(z_i),
+            J = H(\hat p_n, q) = -\frac1n \sum_{i=1}^n \log q(z_i),
 
-    the average negative log-likelihood of the model :math:`q` (a density or a mass
-    function). For a conditional model, ``data = (x, y)`` and
-    :math:`J = -\frac1n \sum_i \log q(y_i \mid x_i)`.
+        the average negative log-likelihood of the model :math:`q` (a density or a mass
+        function). For a conditional model, ``data = (a, t)`` (inputs and targets) and
+        :math:`J = -\frac1n \sum_i \log q(t_i \mid a_i)`.
 
-    Parameters
-    ----------
-    model : frozen scipy.stats distribution or callable
-        A frozen distribution such as ``stats.norm(0, 1)`` or ``stats.poisson(3)`` (its
-        ``logpdf``, or ``logpmf`` for a discrete one, is used; any object with such a
-        method works, e.g. ``stats.multivariate_normal(...)``), or a callable returning
-        one log-probability per sample: ``model(z)`` for plain data, ``model(x, y)``
-        giving :math:`\log q(y_i \mid x_i)` for conditional data. A callable may work
-        on torch tensors; the result is then a torch tensor that carries gradients.
-    data : array_like or tuple (x, y)
-        The samples, along the first axis. A ``tuple`` of two arrays means conditional
-        data ``(x, y)`` with the same number of samples (only with a callable model).
-    reduction : {'mean', 'sum', 'none'}
-        ``'mean'`` gives :math:`J`; ``'sum'`` the total negative log-likelihood
-        :math:`nJ`; ``'none'`` the per-sample values :math:`-\log q(z_i)`.
-    base : float, optional
-        Logarithm base (``2`` gives bits); natural logarithm by default.
+        Parameters
+        ----------
+        model : frozen scipy.stats distribution or callable
+            A frozen distribution such as ``stats.norm(0, 1)`` or ``stats.poisson(3)``, or
+            a family without shape parameters (``stats.norm`` is the standard normal,
+            ``stats.rv_discrete(values=...)`` its listed law) (its
+            ``logpdf``, or ``logpmf`` for a discrete one, is used; any object with such a
+            method works, e.g. ``stats.multivariate_normal(...)``), or a callable returning
+            one log-probability per sample: ``model(z)`` for plain data, ``model(a, t)``
+            giving :math:`\log q(t_i \mid a_i)` for conditional data. A callable may work
+            on torch tensors; the result is then a torch tensor that carries gradients.
+        data : array_like or tuple (a, t)
+            The samples, along the first axis. A ``tuple`` of two arrays means conditional
+            data ``(a, t)`` with the same number of samples (only with a callable model).
+        reduction : {'mean', 'sum', 'none'}, default 'mean'
+            ``'mean'`` gives :math:`J`; ``'sum'`` the total negative log-likelihood
+            :math:`nJ`; ``'none'`` the per-sample values :math:`-\log q(z_i)`.
+    %(base)s
 
-    Returns
-    -------
-    float, or array / tensor
-        A Python ``float`` for numpy inputs (``'mean'`` or ``'sum'``), an array for
-        ``'none'``; a 0-d tensor (differentiable) when the callable returns tensors.
-        ``+inf`` when a sample lies where the model has zero density or mass (the
-        convention :math:`p > 0 = q \Rightarrow` infinite cross-entropy).
+        Returns
+        -------
+        numpy scalar, numpy.ndarray or torch.Tensor
+            A numpy scalar (``numpy.float64``, a ``float``) for numpy inputs (``'mean'`` or
+            ``'sum'``), an array for ``'none'``; a 0-d tensor (differentiable) when the
+            callable returns tensors.
+            ``+inf`` when a sample lies where the model has zero density or mass (the
+            convention :math:`p > 0 = q \Rightarrow` infinite cross-entropy).
 
-    Raises
-    ------
-    TypeError
-        If ``model`` is neither a distribution nor callable; if a distribution is given
-        conditional ``(x, y)`` data, or data that are not real numbers (a callable may
-        take any labels, e.g. strings); if the model returns non-real values.
-    ValueError
-        If ``data`` is empty, a scalar, contains NaN or inf; if ``x`` and ``y`` have
-        different numbers of samples; if the model returns a number of log-probabilities
-        other than one per sample, NaN, or both ``+inf`` and ``-inf``; if ``reduction``
-        or ``base`` is invalid.
+        Raises
+        ------
+        TypeError
+            If ``model`` is neither a distribution nor callable, or is a family that needs
+            shape parameters (``stats.gamma``), or a frozen law with a parameter that is not
+            a real number; if ``reduction`` is not a string or ``base`` not a number; if a
+            distribution is given
+            conditional ``(a, t)`` data, or data that are not real numbers (a callable may
+            take any labels, e.g. strings, but never complex numbers); if the model returns
+            non-real values.
+        ValueError
+            If ``data`` is empty, a scalar, contains NaN or inf; if ``a`` and ``t`` have
+            different numbers of samples; if the model returns a number of log-probabilities
+            other than one per sample, NaN, or both ``+inf`` and ``-inf``; if ``reduction``
+            or ``base`` is invalid; if a frozen law has a NaN/inf parameter or one outside
+            its family's domain.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from scipy import stats
-    >>> from celib.mle import empirical_cross_entropy
-    >>> data = np.array([0.5, -1.0, 2.0])
-    >>> print(f"{empirical_cross_entropy(stats.norm(0, 1), data):.6f}")
-    1.793939
-    >>> print(f"{0.5 * np.log(2 * np.pi) + np.mean(data**2) / 2:.6f}")
-    1.793939
+        See Also
+        --------
+        celib.mle.minimize_cross_entropy : the minimiser of :math:`J` over a family.
+        celib.discrete.cross_entropy : :math:`H(\hat p_n, q)` from the counts, for a
+            finite set of outcomes.
 
-    A conditional model, :math:`y \mid x \sim \mathrm{Bernoulli}(\sigma(wx))` with
-    :math:`w = 1`:
+        Notes
+        -----
+        Argument order: the model first, then the data, as in scipy's ``rv.logpdf(z)``
+        and ``family.fit(data)``; the data stand for the truth :math:`\hat p_n` of
+        :math:`H(\hat p_n, q)`.
 
-    >>> x, y = np.array([-1.0, 0.0, 2.0]), np.array([0, 1, 1])
-    >>> logp = lambda x, y: -np.logaddexp(0.0, -(2 * y - 1) * x)
-    >>> print(f"{empirical_cross_entropy(logp, (x, y)):.6f}")
-    0.377779
+        References
+        ----------
+        R. A. Fisher, "On the mathematical foundations of theoretical statistics",
+        *Philosophical Transactions of the Royal Society A* 222 (1922), 309-368.
+
+        K. P. Murphy, *Probabilistic Machine Learning: An Introduction*, MIT Press (2022),
+        section 4.2.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy import stats
+        >>> from celib.mle import empirical_cross_entropy
+        >>> data = np.array([0.5, -1.0, 2.0])
+        >>> print(f"{empirical_cross_entropy(stats.norm(0, 1), data):.6f}")
+        1.793939
+        >>> print(f"{0.5 * np.log(2 * np.pi) + np.mean(data**2) / 2:.6f}")
+        1.793939
+
+        A conditional model, :math:`t \mid a \sim \mathrm{Bernoulli}(\sigma(wa))` with
+        :math:`w = 1`:
+
+        >>> a, t = np.array([-1.0, 0.0, 2.0]), np.array([0, 1, 1])
+        >>> logp = lambda a, t: -np.logaddexp(0.0, -(2 * t - 1) * a)
+        >>> print(f"{empirical_cross_entropy(logp, (a, t)):.6f}")
+        0.377779
     """
     _checks.check_reduction(reduction)
     _checks.log_base(base)
@@ -197,11 +225,11 @@ def empirical_cross_entropy(
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(
-                f"data: a tuple means conditional data (x, y), got a tuple of {len(data)}"
+                f"data: a tuple means conditional data (a, t), got a tuple of {len(data)}"
             )
         if is_dist:
             raise TypeError(
-                "data: a (x, y) tuple is conditional data, which needs a callable model "
+                "data: an (a, t) tuple is conditional data, which needs a callable model "
                 "giving log p(y | x); a distribution models unconditional samples "
                 "(pass them as an array)"
             )
@@ -521,15 +549,35 @@ def minimize_cross_entropy(
     Raises
     ------
     TypeError
-        If ``family`` is not a ``scipy.stats`` family (a frozen distribution is not).
+        If ``family`` is not a ``scipy.stats`` family (a frozen distribution is not);
+        if ``data`` are not real numbers; if ``fixed`` or ``x0`` is not a mapping of
+        parameter names to real numbers (a list, a string value, None in ``x0``).
     ValueError
         If ``data`` is empty, not one-dimensional, contains NaN or inf, is not
         integer-valued for a discrete family, or lies outside the support the fixed
         parameters determine (``data >= 0`` for ``stats.expon``); if a continuous family
         with a free scale gets fewer than two distinct values (the likelihood is then
         unbounded); if ``fixed`` or ``x0`` names an unknown parameter or a value out of
-        its domain; if an integer shape is not fixed; if nothing is left to fit, or no
+        its domain or NaN/inf; if an integer shape is not fixed, or fixed at a value
+        that is not an integer (``fixed={"n": 5.5}``); if nothing is left to fit, or no
         start has a finite :math:`J`.
+
+    See Also
+    --------
+    celib.mle.empirical_cross_entropy : :math:`J` itself, for any model.
+
+    Notes
+    -----
+    Data so large or small that their squares over- or underflow (beyond
+    :math:`2^{\pm 60}` in absolute value) are fitted after division by a power of 2,
+    which is exact; :math:`J` only shifts by the log of that factor, so the minimiser's
+    ``loc`` and ``scale`` are multiplied back. The normal fit of ``[1e307, -1e307, 0]``
+    has scale :math:`\sqrt{2/3} \cdot 10^{307}`, as it should.
+
+    References
+    ----------
+    J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer (2006),
+    chapter 6 (BFGS).
 
     Examples
     --------

@@ -414,7 +414,7 @@ def reliability_diagram(
 def decision_regions(
     ax: Axes,
     predict_fn: Callable[[np.ndarray], Any],
-    x: Any,
+    points: Any,
     labels: Any,
     *,
     resolution: int = 200,
@@ -424,7 +424,7 @@ def decision_regions(
     r"""Draw the decision regions of a classifier of points in the plane.
 
     Evaluates ``predict_fn`` on a ``resolution`` by ``resolution`` grid that covers the
-    points ``x`` (plus ``padding``), colours each grid point by its predicted class
+    ``points`` (plus ``padding``), colours each grid point by its predicted class
     :math:`\arg\max_j y_j` (light shades of ``PALETTE``), draws the contour lines where
     the largest probability :math:`\max_j y_j` equals each of ``levels``, and scatters
     the points in their true classes' colours.
@@ -435,8 +435,8 @@ def decision_regions(
     predict_fn : callable
         Maps an ndarray of shape (m, 2) to class probabilities of shape (m, k), one
         row per point (numpy or anything ``numpy.asarray`` accepts).
-    x : array_like of shape (n, 2)
-        The data points.
+    points : array_like of shape (n, 2)
+        The data points (features :math:`a_i` in the plane).
     labels : array_like of shape (n,)
         Their classes, integers in ``0 .. k - 1`` (at most ``len(PALETTE)`` classes).
     resolution : int, default 200
@@ -454,11 +454,11 @@ def decision_regions(
     Raises
     ------
     TypeError
-        ``ax`` not an Axes, ``predict_fn`` not callable, non-numeric or complex ``x``,
+        ``ax`` not an Axes, ``predict_fn`` not callable, non-numeric or complex ``points``,
         labels that are not integers (``1.5`` is no class), ``resolution`` not an int,
         ``padding`` or a level not a number.
     ValueError
-        ``x`` not of shape (n, 2) or with NaN/inf, ``labels`` of another length or
+        ``points`` not of shape (n, 2) or with NaN/inf, ``labels`` of another length or
         negative, more classes than colours, a label without a column of
         ``predict_fn``'s output, ``predict_fn`` returning the wrong shape or rows that
         are not probabilities (NaN, negative, not summing to 1), ``resolution < 2``,
@@ -482,7 +482,7 @@ def decision_regions(
 
     _check_axes(ax)
     _checks.check_callable(predict_fn, "predict_fn", "a function of points (m, 2)")
-    x = _checks.real_array(x, "x", shape=(None, 2))
+    x = _checks.real_array(points, "points", shape=(None, 2))
     labels = _checks.label_array(labels, "labels")
     if labels.shape != (x.shape[0],):
         raise ValueError(f"labels must have shape ({x.shape[0]},), got {labels.shape}")

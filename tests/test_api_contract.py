@@ -181,7 +181,7 @@ EXAMPLES: dict[str, Example] = {
         lambda: {
             "ax": _axes(),
             "predict_fn": _predict,
-            "x": [[-1.0, 0.0], [1.0, 0.0]],
+            "points": [[-1.0, 0.0], [1.0, 0.0]],
             "labels": [0, 1],
             "resolution": 6,
         }

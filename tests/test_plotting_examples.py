@@ -93,7 +93,7 @@ def test_decision_regions_without_contours():
 @pytest.mark.parametrize(
     ("x", "labels", "predict", "kwargs", "match"),
     [
-        ([[0.0, 1.0, 2.0]], [0], None, {}, r"x must have shape \(n, 2\)"),
+        ([[0.0, 1.0, 2.0]], [0], None, {}, r"points must have shape \(n, 2\)"),
         ([[0.0, 1.0]], [0, 1], None, {}, r"labels must have shape \(1,\)"),
         ([[0.0, 1.0]], [0], lambda z: z[:, 0], {}, "predict_fn must return probabilities"),
         ([[0.0, 1.0]], [0], None, {"resolution": 1}, "resolution must be >= 2"),
