@@ -1,8 +1,10 @@
 """Docstring fragments shared by celib's public functions, written once.
 
-A docstring marks a fragment as ``%(name)s`` (scipy's ``docfiller`` convention) and the
-function is decorated with :func:`fill`. Fragments are written with the indentation of a
-numpydoc section inside a function docstring (4 spaces for an entry, 8 for its text).
+A docstring marks a fragment as ``%(name)s`` (scipy's ``docfiller`` convention), on a
+line of its own indented like a numpydoc entry (4 spaces), and the function is decorated
+with :func:`fill`. A fragment's first line has no indentation (the marker's is kept);
+its other lines carry the indentation they have in a function docstring (4 spaces for an
+entry, 8 for its text).
 Only ``%(name)s`` markers are replaced, so LaTeX and other ``%`` signs are left alone.
 """
 
@@ -16,27 +18,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FRAGMENTS: dict[str, str] = {
     "base": """\
-    base : float, optional
+base : float, optional
         Logarithm base: None (nats, the default), 2 (bits), 10 (bans), ...; a real
         number, finite, positive and not 1.""",
     "axis": """\
-    axis : int, default -1
+axis : int, default -1
         The axis that indexes outcomes; other axes are a batch.""",
     "reduction": """\
-    reduction : {"mean", "sum", "none"}, default "mean"
+reduction : {"mean", "sum", "none"}, default "mean"
         The mean of the per-sample losses, their sum, or the losses themselves (as in
         PyTorch).""",
     "rng": """\
-    rng : numpy.random.Generator or int, default 0
+rng : numpy.random.Generator or int, default 0
         The random numbers: a Generator (used and advanced) or an int seed of
         ``numpy.random.default_rng``; the same seed gives the same arrays.""",
     "raises_common": """\
-    TypeError
+TypeError
         An argument of the wrong type (the message names it): None, a string or a
         ragged list where numbers are expected, complex numbers, a float where an
         integer is expected.""",
     "empty_mean": """\
-        Empty input with ``reduction="mean"`` is a ValueError: the mean of no terms
+    Empty input with ``reduction="mean"`` is a ValueError: the mean of no terms
         is 0/0 (``"sum"`` gives 0 and ``"none"`` an empty array).""",
 }
 

@@ -38,44 +38,44 @@ def logistic_data(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Draw a data set from a logistic-regression model.
 
-        Features are standard normal, :math:`x_i \sim \mathcal{N}(0, I_d)`, and labels are
-        Bernoulli with the logistic link,
+    Features are standard normal, :math:`x_i \sim \mathcal{N}(0, I_d)`, and labels are
+    Bernoulli with the logistic link,
 
-        .. math:: t_i \mid x_i \sim \mathrm{Bernoulli}\big(\sigma(w^\top x_i + b)\big),
-                  \qquad \sigma(z) = \frac{1}{1 + e^{-z}} .
+    .. math:: t_i \mid x_i \sim \mathrm{Bernoulli}\big(\sigma(w^\top x_i + b)\big),
+              \qquad \sigma(z) = \frac{1}{1 + e^{-z}} .
 
-        Parameters
-        ----------
-        n : int
-            Number of points (at least 1).
-        weights : array_like of shape (d,)
-            The true weight vector :math:`w` (finite, :math:`d \ge 1`).
-        bias : float, default 0.0
-            The true intercept :math:`b`.
+    Parameters
+    ----------
+    n : int
+        Number of points (at least 1).
+    weights : array_like of shape (d,)
+        The true weight vector :math:`w` (finite, :math:`d \ge 1`).
+    bias : float, default 0.0
+        The true intercept :math:`b`.
     %(rng)s
 
-        Returns
-        -------
-        x : ndarray of shape (n, d), float64
-            The features.
-        t : ndarray of shape (n,), float64
-            The labels, 0.0 or 1.0.
+    Returns
+    -------
+    x : ndarray of shape (n, d), float64
+        The features.
+    t : ndarray of shape (n,), float64
+        The labels, 0.0 or 1.0.
 
-        Raises
-        ------
-        TypeError
-            ``n`` is not an integer, ``weights`` is not numeric.
-        ValueError
-            ``n < 1``, ``weights`` not a non-empty vector, non-finite ``weights`` or ``bias``.
+    Raises
+    ------
+    TypeError
+        ``n`` is not an integer, ``weights`` is not numeric.
+    ValueError
+        ``n < 1``, ``weights`` not a non-empty vector, non-finite ``weights`` or ``bias``.
 
-        Examples
-        --------
-        >>> from celib.datasets import logistic_data
-        >>> x, t = logistic_data(5, [2.0, -1.0], 0.5, rng=0)
-        >>> x.shape, t.shape
-        ((5, 2), (5,))
-        >>> sorted(set(t.tolist())) <= [0.0, 1.0]
-        True
+    Examples
+    --------
+    >>> from celib.datasets import logistic_data
+    >>> x, t = logistic_data(5, [2.0, -1.0], 0.5, rng=0)
+    >>> x.shape, t.shape
+    ((5, 2), (5,))
+    >>> sorted(set(t.tolist())) <= [0.0, 1.0]
+    True
     """
     n = _checks.count(n, "n", 1)
     w = _checks.real_array(weights, "weights", ndim=1)
@@ -100,41 +100,41 @@ def gaussian_blobs(
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     r"""Draw labelled points from isotropic Gaussian clusters, one per class.
 
-        Class :math:`c` contributes ``n_per_class`` points
-        :math:`x \sim \mathcal{N}(\mu_c, s^2 I)` with :math:`\mu_c` the row ``centers[c]``
-        and :math:`s` = ``scale``; the points are returned shuffled.
+    Class :math:`c` contributes ``n_per_class`` points
+    :math:`x \sim \mathcal{N}(\mu_c, s^2 I)` with :math:`\mu_c` the row ``centers[c]``
+    and :math:`s` = ``scale``; the points are returned shuffled.
 
-        Parameters
-        ----------
-        n_per_class : int
-            Points per class (at least 1).
-        centers : array_like of shape (k, d)
-            The cluster means, one row per class (:math:`k \ge 1`, :math:`d \ge 1`).
-        scale : float, default 1.0
-            Standard deviation :math:`s > 0` of every coordinate.
+    Parameters
+    ----------
+    n_per_class : int
+        Points per class (at least 1).
+    centers : array_like of shape (k, d)
+        The cluster means, one row per class (:math:`k \ge 1`, :math:`d \ge 1`).
+    scale : float, default 1.0
+        Standard deviation :math:`s > 0` of every coordinate.
     %(rng)s
 
-        Returns
-        -------
-        x : ndarray of shape (k * n_per_class, d), float64
-            The points.
-        labels : ndarray of shape (k * n_per_class,), int64
-            Their classes, in ``0 .. k - 1``.
+    Returns
+    -------
+    x : ndarray of shape (k * n_per_class, d), float64
+        The points.
+    labels : ndarray of shape (k * n_per_class,), int64
+        Their classes, in ``0 .. k - 1``.
 
-        Raises
-        ------
-        TypeError
-            ``n_per_class`` is not an integer, ``centers`` is not numeric.
-        ValueError
-            ``n_per_class < 1``, ``centers`` not a non-empty 2-D array, non-finite
-            ``centers``, ``scale`` not positive and finite.
+    Raises
+    ------
+    TypeError
+        ``n_per_class`` is not an integer, ``centers`` is not numeric.
+    ValueError
+        ``n_per_class < 1``, ``centers`` not a non-empty 2-D array, non-finite
+        ``centers``, ``scale`` not positive and finite.
 
-        Examples
-        --------
-        >>> from celib.datasets import gaussian_blobs
-        >>> x, labels = gaussian_blobs(4, [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], rng=0)
-        >>> x.shape, labels.tolist().count(2)
-        ((12, 2), 4)
+    Examples
+    --------
+    >>> from celib.datasets import gaussian_blobs
+    >>> x, labels = gaussian_blobs(4, [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], rng=0)
+    >>> x.shape, labels.tolist().count(2)
+    ((12, 2), 4)
     """
     n = _checks.count(n_per_class, "n_per_class", 1)
     mu = _checks.real_array(centers, "centers", ndim=2)

@@ -40,7 +40,7 @@ __all__ = [
 # Docstring fragments shared by this module's functions (see celib._docs).
 _FRAGMENTS = {
     "raises_pair": """\
-    ValueError
+ValueError
         NaN/inf, negative mass, rows not summing to 1 (within :math:`\\sqrt{\\varepsilon}`
         of the dtype), shapes that do not broadcast, arrays on different devices, an
         ``axis`` out of range, a ``base`` that is not positive, finite and not 1.
@@ -48,7 +48,7 @@ _FRAGMENTS = {
         Mixed numpy/torch arguments; None, strings, ragged lists, complex input; an
         ``axis`` that is not an int, a ``base`` that is not a number.""",
     "references_it": """\
-    C. E. Shannon, "A mathematical theory of communication", *Bell System Technical
+C. E. Shannon, "A mathematical theory of communication", *Bell System Technical
     Journal* 27 (1948), 379-423 and 623-656.
 
     T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed., Wiley
@@ -80,45 +80,45 @@ def _in_base(value: Any, base: float | None) -> Any:
 def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
     r"""Shannon entropy of probability vectors along ``axis``.
 
-        .. math:: H(p) = -\sum_{i=1}^{k} p_i \log p_i, \qquad 0 \log 0 = 0 .
+    .. math:: H(p) = -\sum_{i=1}^{k} p_i \log p_i, \qquad 0 \log 0 = 0 .
 
-        Parameters
-        ----------
-        p : array_like or torch.Tensor
-            Probabilities along ``axis``: finite, non-negative, summing to 1 (within
-            :math:`\sqrt{\varepsilon}` of the dtype). Other axes are a batch.
+    Parameters
+    ----------
+    p : array_like or torch.Tensor
+        Probabilities along ``axis``: finite, non-negative, summing to 1 (within
+        :math:`\sqrt{\varepsilon}` of the dtype). Other axes are a batch.
     %(base)s
     %(axis)s
 
-        Returns
-        -------
-        numpy.ndarray, numpy scalar or torch.Tensor
-            :math:`H(p)`, reduced over ``axis``; same array kind, device and dtype as ``p``.
+    Returns
+    -------
+    numpy.ndarray, numpy scalar or torch.Tensor
+        :math:`H(p)`, reduced over ``axis``; same array kind, device and dtype as ``p``.
 
-        Raises
-        ------
-        ValueError
-            NaN or infinite entries, negative mass, rows not summing to 1, bad ``axis``
-            or ``base``.
-        TypeError
-            Non-numeric or complex input.
+    Raises
+    ------
+    ValueError
+        NaN or infinite entries, negative mass, rows not summing to 1, bad ``axis``
+        or ``base``.
+    TypeError
+        Non-numeric or complex input.
 
-        See Also
-        --------
-        celib.discrete.cross_entropy : :math:`H(p, q)`, equal to :math:`H(p)` for :math:`q = p`.
-        celib.measure.entropy : the entropy of a distribution (differential for a density).
+    See Also
+    --------
+    celib.discrete.cross_entropy : :math:`H(p, q)`, equal to :math:`H(p)` for :math:`q = p`.
+    celib.measure.entropy : the entropy of a distribution (differential for a density).
 
-        References
-        ----------
+    References
+    ----------
     %(references_it)s
 
-        Examples
-        --------
-        >>> from celib import entropy
-        >>> print(f"{entropy([0.5, 0.5], base=2):.6f}")
-        1.000000
-        >>> print(f"{entropy([1.0, 0.0]):.6f}")
-        0.000000
+    Examples
+    --------
+    >>> from celib import entropy
+    >>> print(f"{entropy([0.5, 0.5], base=2):.6f}")
+    1.000000
+    >>> print(f"{entropy([1.0, 0.0]):.6f}")
+    0.000000
     """
     xp, arrs = _a.namespace(p=p)
     p = _a.floating(xp, arrs["p"], "p")
@@ -134,48 +134,48 @@ def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
 def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Any:
     r"""Cross-entropy of ``q`` relative to ``p``, along ``axis``.
 
-        .. math:: H(p, q) = -\sum_{i=1}^{k} p_i \log q_i
-                  = H(p) + \mathrm{KL}(p \,\|\, q) \;\ge\; H(p).
+    .. math:: H(p, q) = -\sum_{i=1}^{k} p_i \log q_i
+              = H(p) + \mathrm{KL}(p \,\|\, q) \;\ge\; H(p).
 
-        Terms with :math:`p_i = 0` contribute 0 (also where :math:`q_i = 0`, and their
-        gradient is 0, not NaN); a term with :math:`p_i > 0 = q_i` makes the result
-        :math:`+\infty`.
+    Terms with :math:`p_i = 0` contribute 0 (also where :math:`q_i = 0`, and their
+    gradient is 0, not NaN); a term with :math:`p_i > 0 = q_i` makes the result
+    :math:`+\infty`.
 
-        Parameters
-        ----------
-        p : array_like or torch.Tensor
-            The distribution the outcomes come from (probabilities along ``axis``).
-        q : array_like or torch.Tensor
-            The model distribution; broadcast against ``p``.
+    Parameters
+    ----------
+    p : array_like or torch.Tensor
+        The distribution the outcomes come from (probabilities along ``axis``).
+    q : array_like or torch.Tensor
+        The model distribution; broadcast against ``p``.
     %(base)s
     %(axis)s
 
-        Returns
-        -------
-        numpy.ndarray, numpy scalar or torch.Tensor
-            :math:`H(p, q)` reduced over ``axis``.
+    Returns
+    -------
+    numpy.ndarray, numpy scalar or torch.Tensor
+        :math:`H(p, q)` reduced over ``axis``.
 
-        Raises
-        ------
+    Raises
+    ------
     %(raises_pair)s
 
-        See Also
-        --------
-        celib.discrete.entropy : :math:`H(p)`.
-        celib.discrete.kl_divergence : :math:`\mathrm{KL}(p \,\|\, q) = H(p, q) - H(p)`.
-        celib.measure.cross_entropy : the same for distributions on a measure space.
+    See Also
+    --------
+    celib.discrete.entropy : :math:`H(p)`.
+    celib.discrete.kl_divergence : :math:`\mathrm{KL}(p \,\|\, q) = H(p, q) - H(p)`.
+    celib.measure.cross_entropy : the same for distributions on a measure space.
 
-        References
-        ----------
+    References
+    ----------
     %(references_it)s
 
-        Examples
-        --------
-        >>> from celib import cross_entropy
-        >>> print(f"{cross_entropy([0.5, 0.5], [0.25, 0.75], base=2):.6f}")
-        1.207519
-        >>> cross_entropy([0.5, 0.5], [1.0, 0.0])
-        np.float64(inf)
+    Examples
+    --------
+    >>> from celib import cross_entropy
+    >>> print(f"{cross_entropy([0.5, 0.5], [0.25, 0.75], base=2):.6f}")
+    1.207519
+    >>> cross_entropy([0.5, 0.5], [1.0, 0.0])
+    np.float64(inf)
     """
     xp, p, q, axis = _prepare_pair(p, q, axis)
     positive = p > 0
@@ -202,52 +202,52 @@ def _phi_series(xp: Any, x: Any) -> Any:
 def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Any:
     r"""Kullback–Leibler divergence :math:`\mathrm{KL}(p \,\|\, q)` along ``axis``.
 
-        .. math:: \mathrm{KL}(p \,\|\, q) = \sum_{i:\, p_i > 0} p_i \log \frac{p_i}{q_i}
-                  = H(p, q) - H(p) \;\ge\; 0 .
+    .. math:: \mathrm{KL}(p \,\|\, q) = \sum_{i:\, p_i > 0} p_i \log \frac{p_i}{q_i}
+              = H(p, q) - H(p) \;\ge\; 0 .
 
-        Since :math:`\sum_i p_i = \sum_i q_i = 1`, it equals
-        :math:`\sum_i \big(p_i \log(p_i/q_i) - p_i + q_i\big)`, a sum of non-negative
-        terms, and that is what is computed, each term as
-        :math:`q_i\,\varphi\big((p_i - q_i)/q_i\big)` with
-        :math:`\varphi(x) = (1+x)\log(1+x) - x` summed as a series where
-        :math:`|p_i - q_i| \le 0.2\, q_i` (and :math:`q_i` where :math:`p_i = 0`). So the
-        result is never negative, and the divergence of two nearly equal distributions
-        keeps its digits where the textbook sum of :math:`\pm` terms, or
-        :math:`H(p,q) - H(p)`, loses them all. (For inputs normalised only to within the
-        tolerance, the two forms differ by at most that tolerance.)
+    Since :math:`\sum_i p_i = \sum_i q_i = 1`, it equals
+    :math:`\sum_i \big(p_i \log(p_i/q_i) - p_i + q_i\big)`, a sum of non-negative
+    terms, and that is what is computed, each term as
+    :math:`q_i\,\varphi\big((p_i - q_i)/q_i\big)` with
+    :math:`\varphi(x) = (1+x)\log(1+x) - x` summed as a series where
+    :math:`|p_i - q_i| \le 0.2\, q_i` (and :math:`q_i` where :math:`p_i = 0`). So the
+    result is never negative, and the divergence of two nearly equal distributions
+    keeps its digits where the textbook sum of :math:`\pm` terms, or
+    :math:`H(p,q) - H(p)`, loses them all. (For inputs normalised only to within the
+    tolerance, the two forms differ by at most that tolerance.)
 
-        Parameters
-        ----------
-        p, q : array_like or torch.Tensor
-            Probabilities along ``axis`` (broadcast against each other).
+    Parameters
+    ----------
+    p, q : array_like or torch.Tensor
+        Probabilities along ``axis`` (broadcast against each other).
     %(base)s
     %(axis)s
 
-        Returns
-        -------
-        numpy.ndarray, numpy scalar or torch.Tensor
-            :math:`\mathrm{KL}(p \,\|\, q)`; :math:`+\infty` if some :math:`p_i > 0 = q_i`.
+    Returns
+    -------
+    numpy.ndarray, numpy scalar or torch.Tensor
+        :math:`\mathrm{KL}(p \,\|\, q)`; :math:`+\infty` if some :math:`p_i > 0 = q_i`.
 
-        Raises
-        ------
+    Raises
+    ------
     %(raises_pair)s
 
-        See Also
-        --------
-        celib.discrete.cross_entropy : :math:`H(p, q) = H(p) + \mathrm{KL}(p \,\|\, q)`.
-        celib.measure.kl_divergence : the same for distributions on a measure space.
+    See Also
+    --------
+    celib.discrete.cross_entropy : :math:`H(p, q) = H(p) + \mathrm{KL}(p \,\|\, q)`.
+    celib.measure.kl_divergence : the same for distributions on a measure space.
 
-        References
-        ----------
+    References
+    ----------
     %(references_it)s
 
-        Examples
-        --------
-        >>> from celib import kl_divergence
-        >>> print(f"{kl_divergence([0.5, 0.5], [0.25, 0.75]):.6f}")
-        0.143841
-        >>> print(f"{kl_divergence([0.5 + 1e-9, 0.5 - 1e-9], [0.5, 0.5]):.6e}")
-        2.000000e-18
+    Examples
+    --------
+    >>> from celib import kl_divergence
+    >>> print(f"{kl_divergence([0.5, 0.5], [0.25, 0.75]):.6f}")
+    0.143841
+    >>> print(f"{kl_divergence([0.5 + 1e-9, 0.5 - 1e-9], [0.5, 0.5]):.6e}")
+    2.000000e-18
     """
     xp, p, q, axis = _prepare_pair(p, q, axis)
     positive = p > 0
@@ -300,7 +300,7 @@ def binary_cross_entropy(
         broadcast against ``t``.
     from_logits : bool, default False
         Whether ``y`` holds logits.
-%(reduction)s
+    %(reduction)s
 
     Returns
     -------
@@ -378,70 +378,70 @@ def categorical_cross_entropy(
 ) -> Any:
     r"""Categorical (multiclass) cross-entropy: the multinomial negative log-likelihood.
 
-        With target rows :math:`t_i \in \Delta_k` (or integer labels :math:`c_i`, i.e.
-        one-hot rows) and predicted rows :math:`y_i \in \Delta_k` along ``axis``,
+    With target rows :math:`t_i \in \Delta_k` (or integer labels :math:`c_i`, i.e.
+    one-hot rows) and predicted rows :math:`y_i \in \Delta_k` along ``axis``,
 
-        .. math:: \ell_i = -\sum_{j=1}^{k} t_{ij} \log y_{ij} \quad (= -\log y_{i c_i}),
+    .. math:: \ell_i = -\sum_{j=1}^{k} t_{ij} \log y_{ij} \quad (= -\log y_{i c_i}),
 
-        reduced by ``reduction`` over the rows. With ``from_logits=True``, ``y`` holds
-        logits :math:`x_i` (:math:`y_i = \mathrm{softmax}(x_i)`) and, with
-        :math:`a = \arg\max_j x_{ij}` and :math:`R = \sum_{j \ne a} e^{x_{ij} - x_{ia}}`,
+    reduced by ``reduction`` over the rows. With ``from_logits=True``, ``y`` holds
+    logits :math:`x_i` (:math:`y_i = \mathrm{softmax}(x_i)`) and, with
+    :math:`a = \arg\max_j x_{ij}` and :math:`R = \sum_{j \ne a} e^{x_{ij} - x_{ia}}`,
 
-        .. math:: \ell_i = \sum_j t_{ij}\,(x_{ia} - x_{ij}) + \Big(\sum_j t_{ij}\Big) \log(1 + R),
+    .. math:: \ell_i = \sum_j t_{ij}\,(x_{ia} - x_{ij}) + \Big(\sum_j t_{ij}\Big) \log(1 + R),
 
-        a sum of non-negative terms: tiny losses (a confident, correct prediction) keep
-        their digits, where :math:`\log\sum_j e^{x_{ij}} - x_{ic}` rounds them to 0.
+    a sum of non-negative terms: tiny losses (a confident, correct prediction) keep
+    their digits, where :math:`\log\sum_j e^{x_{ij}} - x_{ic}` rounds them to 0.
 
-        Parameters
-        ----------
-        t : array_like or torch.Tensor
-            Integer class labels with the shape of ``y`` without ``axis``, or probability
-            rows with the shape of ``y``.
-        y : array_like or torch.Tensor
-            Probability rows (summing to 1 along ``axis``), or finite logits.
-        from_logits : bool, default False
-            Whether ``y`` holds logits.
-        axis : int, default -1
-            The class axis of ``y`` (and of ``t`` when it holds rows).
+    Parameters
+    ----------
+    t : array_like or torch.Tensor
+        Integer class labels with the shape of ``y`` without ``axis``, or probability
+        rows with the shape of ``y``.
+    y : array_like or torch.Tensor
+        Probability rows (summing to 1 along ``axis``), or finite logits.
+    from_logits : bool, default False
+        Whether ``y`` holds logits.
+    axis : int, default -1
+        The class axis of ``y`` (and of ``t`` when it holds rows).
     %(reduction)s
 
-        Returns
-        -------
-        numpy.ndarray, numpy scalar or torch.Tensor
-            The loss.
+    Returns
+    -------
+    numpy.ndarray, numpy scalar or torch.Tensor
+        The loss.
 
-        Raises
-        ------
-        ValueError
-            Labels out of range, target or probability rows that are negative, not
-            normalised, NaN/inf, shapes that do not match, unknown ``reduction``.
-        TypeError
-            Float or bool labels, mixed numpy/torch arguments; None, strings, ragged
-            lists, complex input; a ``from_logits`` that is not a bool.
+    Raises
+    ------
+    ValueError
+        Labels out of range, target or probability rows that are negative, not
+        normalised, NaN/inf, shapes that do not match, unknown ``reduction``.
+    TypeError
+        Float or bool labels, mixed numpy/torch arguments; None, strings, ragged
+        lists, complex input; a ``from_logits`` that is not a bool.
 
-        See Also
-        --------
-        celib.discrete.binary_cross_entropy : two classes, one probability per sample.
-        celib.nn.cross_entropy : the PyTorch drop-in (``(input, target)``).
+    See Also
+    --------
+    celib.discrete.binary_cross_entropy : two classes, one probability per sample.
+    celib.nn.cross_entropy : the PyTorch drop-in (``(input, target)``).
 
-        Notes
-        -----
-        The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
-        ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
-        The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.
+    Notes
+    -----
+    The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
+    ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
+    The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.
 
-        References
-        ----------
-        C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
-        sections 4.3.2 and 4.3.4.
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
+    sections 4.3.2 and 4.3.4.
 
-        Examples
-        --------
-        >>> from celib import categorical_cross_entropy
-        >>> print(f"{categorical_cross_entropy([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]):.6f}")
-        0.289909
-        >>> print(f"{categorical_cross_entropy([0], [[40.0, 0.0, 0.0]], from_logits=True):.6e}")
-        8.496709e-18
+    Examples
+    --------
+    >>> from celib import categorical_cross_entropy
+    >>> print(f"{categorical_cross_entropy([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]):.6f}")
+    0.289909
+    >>> print(f"{categorical_cross_entropy([0], [[40.0, 0.0, 0.0]], from_logits=True):.6e}")
+    8.496709e-18
     """
     _a.check_reduction(reduction)
     from_logits = _a.flag(from_logits, "from_logits")
@@ -505,45 +505,45 @@ def categorical_cross_entropy(
 def shannon_code(q: Any) -> list[str]:
     r"""A binary prefix code with Shannon's lengths for the distribution ``q``.
 
-        Outcome :math:`i` gets a codeword of length :math:`\ell_i = \lceil -\log_2 q_i \rceil`
-        (outcomes with :math:`q_i = 0` get none, and a certain outcome, :math:`q_i = 1`,
-        needs no bits: both get the empty string). The lengths satisfy
-        Kraft's inequality :math:`\sum_i 2^{-\ell_i} \le 1`, so a prefix code with them
-        exists; this one is the canonical code (codewords assigned in order of length).
-        Used for symbols drawn from :math:`p`, its expected length per symbol satisfies
+    Outcome :math:`i` gets a codeword of length :math:`\ell_i = \lceil -\log_2 q_i \rceil`
+    (outcomes with :math:`q_i = 0` get none, and a certain outcome, :math:`q_i = 1`,
+    needs no bits: both get the empty string). The lengths satisfy
+    Kraft's inequality :math:`\sum_i 2^{-\ell_i} \le 1`, so a prefix code with them
+    exists; this one is the canonical code (codewords assigned in order of length).
+    Used for symbols drawn from :math:`p`, its expected length per symbol satisfies
 
-        .. math:: H_2(p, q) \le \sum_i p_i \ell_i < H_2(p, q) + 1 ,
+    .. math:: H_2(p, q) \le \sum_i p_i \ell_i < H_2(p, q) + 1 ,
 
-        the coding reading of cross-entropy (in bits).
+    the coding reading of cross-entropy (in bits).
 
-        Parameters
-        ----------
-        q : array_like
-            A probability vector (1-D).
+    Parameters
+    ----------
+    q : array_like
+        A probability vector (1-D).
 
-        Returns
-        -------
-        list of str
-            ``codes[i]`` is the codeword of outcome ``i``, as a string of ``0`` and ``1``.
+    Returns
+    -------
+    list of str
+        ``codes[i]`` is the codeword of outcome ``i``, as a string of ``0`` and ``1``.
 
-        Raises
-        ------
-        ValueError
-            If ``q`` is not a 1-D probability vector.
+    Raises
+    ------
+    ValueError
+        If ``q`` is not a 1-D probability vector.
 
-        See Also
-        --------
-        celib.discrete.cross_entropy : with ``base=2``, the bound on the expected length.
+    See Also
+    --------
+    celib.discrete.cross_entropy : with ``base=2``, the bound on the expected length.
 
-        References
-        ----------
+    References
+    ----------
     %(references_it)s
 
-        Examples
-        --------
-        >>> from celib.discrete import shannon_code
-        >>> shannon_code([0.5, 0.25, 0.125, 0.125])
-        ['0', '10', '110', '111']
+    Examples
+    --------
+    >>> from celib.discrete import shannon_code
+    >>> shannon_code([0.5, 0.25, 0.125, 0.125])
+    ['0', '10', '110', '111']
     """
     xp, arrs = _a.namespace(q=q)
     q = _a.floating(xp, arrs["q"], "q")

@@ -116,100 +116,100 @@ def empirical_cross_entropy(
 ) -> Any:
     r"""Cross-entropy from a model to the empirical distribution of the data.
 
-        For samples :math:`z_1, \dots, z_n` with empirical distribution
-        :math:`\hat p_n = \frac1n\sum_i \delta_{z_i}`,
+    For samples :math:`z_1, \dots, z_n` with empirical distribution
+    :math:`\hat p_n = \frac1n\sum_i \delta_{z_i}`,
 
-        .. math::
+    .. math::
 
-            J = H(\hat p_n, q) = -\frac1n \sum_{i=1}^n \log q(z_i),
+        J = H(\hat p_n, q) = -\frac1n \sum_{i=1}^n \log q(z_i),
 
-        the average negative log-likelihood of the model :math:`q` (a density or a mass
-        function). For a conditional model, ``data = (a, t)`` (inputs and targets) and
-        :math:`J = -\frac1n \sum_i \log q(t_i \mid a_i)`.
+    the average negative log-likelihood of the model :math:`q` (a density or a mass
+    function). For a conditional model, ``data = (a, t)`` (inputs and targets) and
+    :math:`J = -\frac1n \sum_i \log q(t_i \mid a_i)`.
 
-        Parameters
-        ----------
-        model : frozen scipy.stats distribution or callable
-            A frozen distribution such as ``stats.norm(0, 1)`` or ``stats.poisson(3)``, or
-            a family without shape parameters (``stats.norm`` is the standard normal,
-            ``stats.rv_discrete(values=...)`` its listed law) (its
-            ``logpdf``, or ``logpmf`` for a discrete one, is used; any object with such a
-            method works, e.g. ``stats.multivariate_normal(...)``), or a callable returning
-            one log-probability per sample: ``model(z)`` for plain data, ``model(a, t)``
-            giving :math:`\log q(t_i \mid a_i)` for conditional data. A callable may work
-            on torch tensors; the result is then a torch tensor that carries gradients.
-        data : array_like or tuple (a, t)
-            The samples, along the first axis. A ``tuple`` of two arrays means conditional
-            data ``(a, t)`` with the same number of samples (only with a callable model).
-        reduction : {'mean', 'sum', 'none'}, default 'mean'
-            ``'mean'`` gives :math:`J`; ``'sum'`` the total negative log-likelihood
-            :math:`nJ`; ``'none'`` the per-sample values :math:`-\log q(z_i)`.
+    Parameters
+    ----------
+    model : frozen scipy.stats distribution or callable
+        A frozen distribution such as ``stats.norm(0, 1)`` or ``stats.poisson(3)``, or
+        a family without shape parameters (``stats.norm`` is the standard normal,
+        ``stats.rv_discrete(values=...)`` its listed law) (its
+        ``logpdf``, or ``logpmf`` for a discrete one, is used; any object with such a
+        method works, e.g. ``stats.multivariate_normal(...)``), or a callable returning
+        one log-probability per sample: ``model(z)`` for plain data, ``model(a, t)``
+        giving :math:`\log q(t_i \mid a_i)` for conditional data. A callable may work
+        on torch tensors; the result is then a torch tensor that carries gradients.
+    data : array_like or tuple (a, t)
+        The samples, along the first axis. A ``tuple`` of two arrays means conditional
+        data ``(a, t)`` with the same number of samples (only with a callable model).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        ``'mean'`` gives :math:`J`; ``'sum'`` the total negative log-likelihood
+        :math:`nJ`; ``'none'`` the per-sample values :math:`-\log q(z_i)`.
     %(base)s
 
-        Returns
-        -------
-        numpy scalar, numpy.ndarray or torch.Tensor
-            A numpy scalar (``numpy.float64``, a ``float``) for numpy inputs (``'mean'`` or
-            ``'sum'``), an array for ``'none'``; a 0-d tensor (differentiable) when the
-            callable returns tensors.
-            ``+inf`` when a sample lies where the model has zero density or mass (the
-            convention :math:`p > 0 = q \Rightarrow` infinite cross-entropy).
+    Returns
+    -------
+    numpy scalar, numpy.ndarray or torch.Tensor
+        A numpy scalar (``numpy.float64``, a ``float``) for numpy inputs (``'mean'`` or
+        ``'sum'``), an array for ``'none'``; a 0-d tensor (differentiable) when the
+        callable returns tensors.
+        ``+inf`` when a sample lies where the model has zero density or mass (the
+        convention :math:`p > 0 = q \Rightarrow` infinite cross-entropy).
 
-        Raises
-        ------
-        TypeError
-            If ``model`` is neither a distribution nor callable, or is a family that needs
-            shape parameters (``stats.gamma``), or a frozen law with a parameter that is not
-            a real number; if ``reduction`` is not a string or ``base`` not a number; if a
-            distribution is given
-            conditional ``(a, t)`` data, or data that are not real numbers (a callable may
-            take any labels, e.g. strings, but never complex numbers); if the model returns
-            non-real values.
-        ValueError
-            If ``data`` is empty, a scalar, contains NaN or inf; if ``a`` and ``t`` have
-            different numbers of samples; if the model returns a number of log-probabilities
-            other than one per sample, NaN, or both ``+inf`` and ``-inf``; if ``reduction``
-            or ``base`` is invalid; if a frozen law has a NaN/inf parameter or one outside
-            its family's domain.
+    Raises
+    ------
+    TypeError
+        If ``model`` is neither a distribution nor callable, or is a family that needs
+        shape parameters (``stats.gamma``), or a frozen law with a parameter that is not
+        a real number; if ``reduction`` is not a string or ``base`` not a number; if a
+        distribution is given
+        conditional ``(a, t)`` data, or data that are not real numbers (a callable may
+        take any labels, e.g. strings, but never complex numbers); if the model returns
+        non-real values.
+    ValueError
+        If ``data`` is empty, a scalar, contains NaN or inf; if ``a`` and ``t`` have
+        different numbers of samples; if the model returns a number of log-probabilities
+        other than one per sample, NaN, or both ``+inf`` and ``-inf``; if ``reduction``
+        or ``base`` is invalid; if a frozen law has a NaN/inf parameter or one outside
+        its family's domain.
 
-        See Also
-        --------
-        celib.mle.minimize_cross_entropy : the minimiser of :math:`J` over a family.
-        celib.discrete.cross_entropy : :math:`H(\hat p_n, q)` from the counts, for a
-            finite set of outcomes.
+    See Also
+    --------
+    celib.mle.minimize_cross_entropy : the minimiser of :math:`J` over a family.
+    celib.discrete.cross_entropy : :math:`H(\hat p_n, q)` from the counts, for a
+        finite set of outcomes.
 
-        Notes
-        -----
-        Argument order: the model first, then the data, as in scipy's ``rv.logpdf(z)``
-        and ``family.fit(data)``; the data stand for the truth :math:`\hat p_n` of
-        :math:`H(\hat p_n, q)`.
+    Notes
+    -----
+    Argument order: the model first, then the data, as in scipy's ``rv.logpdf(z)``
+    and ``family.fit(data)``; the data stand for the truth :math:`\hat p_n` of
+    :math:`H(\hat p_n, q)`.
 
-        References
-        ----------
-        R. A. Fisher, "On the mathematical foundations of theoretical statistics",
-        *Philosophical Transactions of the Royal Society A* 222 (1922), 309-368.
+    References
+    ----------
+    R. A. Fisher, "On the mathematical foundations of theoretical statistics",
+    *Philosophical Transactions of the Royal Society A* 222 (1922), 309-368.
 
-        K. P. Murphy, *Probabilistic Machine Learning: An Introduction*, MIT Press (2022),
-        section 4.2.
+    K. P. Murphy, *Probabilistic Machine Learning: An Introduction*, MIT Press (2022),
+    section 4.2.
 
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from scipy import stats
-        >>> from celib.mle import empirical_cross_entropy
-        >>> data = np.array([0.5, -1.0, 2.0])
-        >>> print(f"{empirical_cross_entropy(stats.norm(0, 1), data):.6f}")
-        1.793939
-        >>> print(f"{0.5 * np.log(2 * np.pi) + np.mean(data**2) / 2:.6f}")
-        1.793939
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import stats
+    >>> from celib.mle import empirical_cross_entropy
+    >>> data = np.array([0.5, -1.0, 2.0])
+    >>> print(f"{empirical_cross_entropy(stats.norm(0, 1), data):.6f}")
+    1.793939
+    >>> print(f"{0.5 * np.log(2 * np.pi) + np.mean(data**2) / 2:.6f}")
+    1.793939
 
-        A conditional model, :math:`t \mid a \sim \mathrm{Bernoulli}(\sigma(wa))` with
-        :math:`w = 1`:
+    A conditional model, :math:`t \mid a \sim \mathrm{Bernoulli}(\sigma(wa))` with
+    :math:`w = 1`:
 
-        >>> a, t = np.array([-1.0, 0.0, 2.0]), np.array([0, 1, 1])
-        >>> logp = lambda a, t: -np.logaddexp(0.0, -(2 * t - 1) * a)
-        >>> print(f"{empirical_cross_entropy(logp, (a, t)):.6f}")
-        0.377779
+    >>> a, t = np.array([-1.0, 0.0, 2.0]), np.array([0, 1, 1])
+    >>> logp = lambda a, t: -np.logaddexp(0.0, -(2 * t - 1) * a)
+    >>> print(f"{empirical_cross_entropy(logp, (a, t)):.6f}")
+    0.377779
     """
     _checks.check_reduction(reduction)
     _checks.log_base(base)

@@ -156,8 +156,8 @@ def new_figure(
     >>> matplotlib.use("Agg")
     >>> from celib.plotting import new_figure
     >>> fig, axes = new_figure(2, width=6.0, height=3.0)
-    >>> len(axes), tuple(fig.get_size_inches())
-    (2, (6.0, 3.0))
+    >>> len(axes), fig.get_size_inches().tolist()
+    (2, [6.0, 3.0])
     """
     import matplotlib.pyplot as plt
 
