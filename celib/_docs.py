@@ -32,14 +32,6 @@ reduction : {"mean", "sum", "none"}, default "mean"
 rng : numpy.random.Generator or int, default 0
         The random numbers: a Generator (used and advanced) or an int seed of
         ``numpy.random.default_rng``; the same seed gives the same arrays.""",
-    "raises_common": """\
-TypeError
-        An argument of the wrong type (the message names it): None, a string or a
-        ragged list where numbers are expected, complex numbers, a float where an
-        integer is expected.""",
-    "empty_mean": """\
-    Empty input with ``reduction="mean"`` is a ValueError: the mean of no terms
-        is 0/0 (``"sum"`` gives 0 and ``"none"`` an empty array).""",
 }
 
 _MARK = re.compile(r"%\((\w+)\)s")

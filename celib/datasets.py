@@ -64,9 +64,16 @@ def logistic_data(
     Raises
     ------
     TypeError
-        ``n`` is not an integer, ``weights`` is not numeric.
+        ``n`` is not an int (a float, a bool, None), ``weights`` not real numbers
+        (None, strings, a ragged list, complex), ``bias`` not a real number (a list),
+        ``rng`` neither a Generator nor an int.
     ValueError
-        ``n < 1``, ``weights`` not a non-empty vector, non-finite ``weights`` or ``bias``.
+        ``n < 1``, ``weights`` not a non-empty vector, non-finite ``weights`` or ``bias``,
+        a negative seed.
+
+    See Also
+    --------
+    celib.discrete.binary_cross_entropy : the loss whose minimiser recovers :math:`w, b`.
 
     Examples
     --------
@@ -124,10 +131,17 @@ def gaussian_blobs(
     Raises
     ------
     TypeError
-        ``n_per_class`` is not an integer, ``centers`` is not numeric.
+        ``n_per_class`` is not an int, ``centers`` not real numbers (complex, strings,
+        a ragged list), ``scale`` not a real number, ``rng`` neither a Generator nor an
+        int.
     ValueError
         ``n_per_class < 1``, ``centers`` not a non-empty 2-D array, non-finite
-        ``centers``, ``scale`` not positive and finite.
+        ``centers``, ``scale`` not positive and finite, a negative seed.
+
+    See Also
+    --------
+    celib.discrete.categorical_cross_entropy : the loss of softmax regression.
+    celib.plotting.decision_regions : draws a classifier of such points.
 
     Examples
     --------
@@ -198,11 +212,22 @@ def calibration_bins(probs: ArrayLike, targets: ArrayLike, n_bins: int = 10) -> 
     Raises
     ------
     TypeError
-        ``n_bins`` is not an integer, non-numeric input.
+        ``n_bins`` is not an int; ``probs`` or ``targets`` not real numbers (complex,
+        strings, None, a ragged list).
     ValueError
         ``probs`` and ``targets`` are not 1-D of the same non-zero length,
         probabilities outside :math:`[0, 1]` or NaN, targets other than 0 and 1,
         ``n_bins < 1``.
+
+    See Also
+    --------
+    celib.plotting.reliability_diagram : draws these numbers.
+
+    References
+    ----------
+    C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On calibration of modern neural
+    networks", *Proceedings of the 34th International Conference on Machine Learning*
+    (2017), 1321-1330.
 
     Examples
     --------

@@ -197,6 +197,10 @@ def simplex_grid(resolution: int = 120) -> tuple[np.ndarray, np.ndarray]:
     ValueError
         ``resolution < 3``.
 
+    See Also
+    --------
+    celib.plotting.simplex_heatmap : draws a function of these points.
+
     Examples
     --------
     >>> from celib.plotting import simplex_grid
@@ -279,6 +283,10 @@ def simplex_heatmap(
         ``q`` not of shape (m, 3), ``values`` not of shape (m,) or with NaN/inf (clip
         infinite cross-entropies first, e.g. ``np.minimum(h, 3.0)``), ``levels < 1``.
 
+    See Also
+    --------
+    celib.plotting.simplex_grid : the points of the simplex to evaluate on.
+
     Examples
     --------
     >>> import matplotlib
@@ -359,6 +367,15 @@ def reliability_diagram(
         As :func:`celib.datasets.calibration_bins`; TypeError also for an ``ax`` that
         is not an Axes, a ``label`` that is not a string, a ``show_counts`` that is not
         a bool; ``color`` that is not a matplotlib colour.
+
+    See Also
+    --------
+    celib.datasets.calibration_bins : the numbers, without the figure.
+
+    References
+    ----------
+    C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On calibration of modern neural
+    networks", *ICML* (2017), 1321-1330.
 
     Examples
     --------
@@ -463,6 +480,10 @@ def decision_regions(
         ``predict_fn``'s output, ``predict_fn`` returning the wrong shape or rows that
         are not probabilities (NaN, negative, not summing to 1), ``resolution < 2``,
         negative ``padding``, levels outside (0, 1].
+
+    See Also
+    --------
+    celib.datasets.gaussian_blobs : labelled points in the plane to classify.
 
     Examples
     --------

@@ -7,7 +7,7 @@ valid example call in ``EXAMPLES``, and the test fails until it has one.
 
 For each parameter of each function, starting from the valid call, the parameter is
 replaced by wrong types (None, a string, a complex array, a ragged nested list) and bad
-values (NaN, inf, a negative number, an empty array). Each call must either raise
+values (NaN, inf, a negative number, an empty array, an array holding a NaN). Each call must either raise
 ``TypeError``/``ValueError`` whose message names the parameter, or return normally --
 allowed only where ``ALLOWED`` says the value is valid there (with the reason), or where
 the default of the parameter is None (None is then its documented value). Warnings are
@@ -41,6 +41,7 @@ BAD: dict[str, Callable[[], Any]] = {
     "inf": lambda: float("inf"),
     "negative": lambda: -1.0,
     "empty": lambda: np.zeros(0),
+    "nan_array": lambda: np.array([np.nan, 0.5]),
 }
 
 # Known failures of the two modules being rewritten (celib.nn, celib.measure), keyed by
