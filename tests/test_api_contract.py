@@ -7,11 +7,11 @@ valid example call in ``EXAMPLES``, and the test fails until it has one.
 
 For each parameter of each function, starting from the valid call, the parameter is
 replaced by wrong types (None, a string, a complex array, a ragged nested list) and bad
-values (NaN, inf, a negative number, an empty array, an array holding a NaN). Each call must either raise
-``TypeError``/``ValueError`` whose message names the parameter, or return normally --
-allowed only where ``ALLOWED`` says the value is valid there (with the reason), or where
-the default of the parameter is None (None is then its documented value). Warnings are
-errors (pytest's ``filterwarnings = error``), so a ComplexWarning fails too.
+values (NaN, inf, a negative number, an empty array, an array holding a NaN). Each call
+must either raise ``TypeError``/``ValueError`` whose message names the parameter, or
+return normally -- allowed only where ``ALLOWED`` says the value is valid there (with
+the reason), or where the default of the parameter is None (None is then its
+documented value). Warnings are errors (pytest's ``filterwarnings = error``), so a ComplexWarning fails too.
 """
 
 from __future__ import annotations
