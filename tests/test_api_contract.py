@@ -11,7 +11,8 @@ values (NaN, inf, a negative number, an empty array, an array holding a NaN). Ea
 must either raise ``TypeError``/``ValueError`` whose message names the parameter, or
 return normally -- allowed only where ``ALLOWED`` says the value is valid there (with
 the reason), or where the default of the parameter is None (None is then its
-documented value). Warnings are errors (pytest's ``filterwarnings = error``), so a ComplexWarning fails too.
+documented value). Warnings are errors (pytest's ``filterwarnings = error``), so a
+ComplexWarning fails too.
 """
 
 from __future__ import annotations
