@@ -14,6 +14,9 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     the book's figure helpers (matplotlib).
 ``celib.datasets``
     the small synthetic data sets and calibration bins the chapters use.
+
+Every public function checks its arguments in one place (``celib._checks``): a wrong
+type raises TypeError, a wrong value ValueError, and the message names the argument.
 """
 
 from __future__ import annotations

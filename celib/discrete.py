@@ -16,6 +16,8 @@ Every function takes numpy arrays or torch tensors (on any device) and returns t
 same kind, with the dtype kept; torch autograd flows through. Conventions: natural
 logarithm unless ``base`` is given; :math:`0 \log 0 = 0`; :math:`p_i > 0 = q_i` gives
 :math:`+\infty`; bad input raises ``ValueError`` or ``TypeError`` naming the argument.
+The truth comes first: ``(p, q)`` as in :math:`H(p, q)`, and ``(t, y)`` (targets, then
+the prediction) for the losses; see "API conventions" on the API page.
 """
 
 from __future__ import annotations
