@@ -258,8 +258,7 @@ def _cases() -> list[Any]:
     return out
 
 
-def _call(key: str, kwargs: dict[str, Any]) -> Any:
-    obj, example = PUBLIC[key], EXAMPLES[key]
+def _call(obj: Any, example: Example, kwargs: dict[str, Any]) -> Any:
     args = []
     for name, value in list(kwargs.items()):
         if name.startswith("*"):
@@ -269,6 +268,32 @@ def _call(key: str, kwargs: dict[str, Any]) -> Any:
     if example.after is not None:
         example.after(result)
     return result
+
+
+def _problems(
+    obj: Any, example: Example, param: str, allowed: dict[str, str] | None = None
+) -> list[str]:
+    """What breaks the contract when ``param`` of ``obj`` gets each bad value."""
+    _call(obj, example, example.kwargs())  # the example itself is valid
+    name = param.lstrip("*")
+    default = inspect.signature(obj).parameters[name].default
+    problems = []
+    for case, make in BAD.items():
+        if case == "None" and default is None:
+            continue  # None is the documented default
+        kwargs = example.kwargs()
+        kwargs[param] = [make()] if param.startswith("*") else make()
+        try:
+            _call(obj, example, kwargs)
+        except (TypeError, ValueError) as exc:
+            if not re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", str(exc)):
+                problems.append(f"{case}: {type(exc).__name__} not naming {name!r}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the contract allows only two types
+            problems.append(f"{case}: {type(exc).__name__}: {exc}")
+        else:
+            if case not in (allowed or {}):
+                problems.append(f"{case}: returned normally")
+    return problems
 
 
 @pytest.mark.parametrize("key", sorted(PUBLIC))
@@ -283,28 +308,24 @@ def test_every_public_callable_has_an_example(key):
 def test_bad_arguments_are_named(key, param):
     import matplotlib.pyplot as plt
 
+    obj, example = PUBLIC[key], EXAMPLES[key]
     try:
-        _call(key, EXAMPLES[key].kwargs())  # the example itself is valid
         if param == "(no parameters)":
+            _call(obj, example, example.kwargs())
             return
-        default = inspect.signature(PUBLIC[key]).parameters[param.lstrip("*")].default
-        problems = []
-        for case, make in BAD.items():
-            if case == "None" and default is None:
-                continue  # None is the documented default
-            kwargs = EXAMPLES[key].kwargs()
-            kwargs[param] = [make()] if param.startswith("*") else make()
-            name = param.lstrip("*")
-            try:
-                _call(key, kwargs)
-            except (TypeError, ValueError) as exc:
-                if not re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", str(exc)):
-                    problems.append(f"{case}: {type(exc).__name__} not naming {name!r}: {exc}")
-            except Exception as exc:  # noqa: BLE001 - the contract allows only two types
-                problems.append(f"{case}: {type(exc).__name__}: {exc}")
-            else:
-                if case not in ALLOWED.get((key, name), {}):
-                    problems.append(f"{case}: returned normally")
+        problems = _problems(obj, example, param, ALLOWED.get((key, param.lstrip("*"))))
         assert not problems, f"{key}({param}=...):\n  " + "\n  ".join(problems)
     finally:
         plt.close("all")
+
+
+def test_the_contract_catches_an_unchecked_function():
+    def unchecked(n: int = 1, label: str = "a") -> int:
+        return int(n) + len(label)
+
+    example = Example(lambda: {"n": 2})
+    found = _problems(unchecked, example, "n")
+    assert any(p.startswith("None: TypeError not naming 'n'") for p in found)
+    assert any(p.startswith("negative: returned normally") for p in found)
+    assert any("OverflowError" in p for p in found)  # int(inf)
+    assert _problems(unchecked, example, "label", {"str": "any text"})[0].startswith("None:")
