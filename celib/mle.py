@@ -52,15 +52,10 @@ def _is_discrete(model: Any) -> bool:
 
 
 def _log_prob_method(model: Any) -> Callable[[Any], Any]:
+    """logpmf for a discrete model, else logpdf (the caller checked one exists)."""
     if _is_discrete(model) and hasattr(model, "logpmf"):
         return model.logpmf
-    if hasattr(model, "logpdf"):
-        return model.logpdf
-    if hasattr(model, "logpmf"):
-        return model.logpmf
-    raise TypeError(  # pragma: no cover - callers check first
-        f"model must have a logpdf or logpmf method, got {type(model).__name__}"
-    )
+    return model.logpdf if hasattr(model, "logpdf") else model.logpmf
 
 
 def _as_array(a: Any, name: str) -> Any:
