@@ -24,9 +24,13 @@ Reductions
     :data:`REDUCTIONS`, :func:`check_reduction`, :func:`mean_divisor` (the one
     definition of what a ``'mean'`` divides by) and :func:`reduce`.
 Randomness, laws, parameters
-    :func:`rng` (a ``Generator`` or an int seed), :func:`is_frozen_law` and
-    :func:`frozen_law` (a frozen ``scipy.stats`` distribution with real, finite
-    parameters), :func:`mapping` (a dict of named numeric parameters).
+    :func:`rng` (a ``Generator`` or an int seed), :func:`is_frozen_law`,
+    :func:`is_law_family` (an unfrozen ``stats.gamma``) and :func:`frozen_law` (a law:
+    a frozen ``scipy.stats`` distribution with real, finite parameters, or a family
+    without shapes; a clear TypeError for ``stats.gamma`` without its ``a``),
+    :func:`mapping` (a dict of named numeric parameters, e.g. ``fixed``, ``x0``).
+
+Docstring fragments shared by public functions live in ``celib._docs``.
 Messages
     :func:`describe` (a short, bounded description of an offending value).
 
