@@ -38,10 +38,10 @@ def logistic_data(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Draw a data set from a logistic-regression model.
 
-    Features are standard normal, :math:`x_i \sim \mathcal{N}(0, I_d)`, and labels are
+    Features are standard normal, :math:`a_i \sim \mathcal{N}(0, I_d)`, and labels are
     Bernoulli with the logistic link,
 
-    .. math:: t_i \mid x_i \sim \mathrm{Bernoulli}\big(\sigma(w^\top x_i + b)\big),
+    .. math:: t_i \mid a_i \sim \mathrm{Bernoulli}\big(\sigma(w^\top a_i + b)\big),
               \qquad \sigma(z) = \frac{1}{1 + e^{-z}} .
 
     Parameters
@@ -56,8 +56,8 @@ def logistic_data(
 
     Returns
     -------
-    x : ndarray of shape (n, d), float64
-        The features.
+    a : ndarray of shape (n, d), float64
+        The features :math:`a_i` (the book's notation; :math:`x` is a logit).
     t : ndarray of shape (n,), float64
         The labels, 0.0 or 1.0.
 
@@ -108,7 +108,7 @@ def gaussian_blobs(
     r"""Draw labelled points from isotropic Gaussian clusters, one per class.
 
     Class :math:`c` contributes ``n_per_class`` points
-    :math:`x \sim \mathcal{N}(\mu_c, s^2 I)` with :math:`\mu_c` the row ``centers[c]``
+    :math:`a \sim \mathcal{N}(\mu_c, s^2 I)` with :math:`\mu_c` the row ``centers[c]``
     and :math:`s` = ``scale``; the points are returned shuffled.
 
     Parameters
@@ -123,7 +123,7 @@ def gaussian_blobs(
 
     Returns
     -------
-    x : ndarray of shape (k * n_per_class, d), float64
+    a : ndarray of shape (k * n_per_class, d), float64
         The points.
     labels : ndarray of shape (k * n_per_class,), int64
         Their classes, in ``0 .. k - 1``.
