@@ -78,8 +78,8 @@ def logistic_data(
     Examples
     --------
     >>> from celib.datasets import logistic_data
-    >>> x, t = logistic_data(5, [2.0, -1.0], 0.5, rng=0)
-    >>> x.shape, t.shape
+    >>> a, t = logistic_data(5, [2.0, -1.0], 0.5, rng=0)
+    >>> a.shape, t.shape
     ((5, 2), (5,))
     >>> sorted(set(t.tolist())) <= [0.0, 1.0]
     True
@@ -146,8 +146,8 @@ def gaussian_blobs(
     Examples
     --------
     >>> from celib.datasets import gaussian_blobs
-    >>> x, labels = gaussian_blobs(4, [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], rng=0)
-    >>> x.shape, labels.tolist().count(2)
+    >>> a, labels = gaussian_blobs(4, [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], rng=0)
+    >>> a.shape, labels.tolist().count(2)
     ((12, 2), 4)
     """
     n = _checks.count(n_per_class, "n_per_class", 1)
