@@ -19,6 +19,9 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
 ``celib.surrogates``
     margin losses of learning theory (0-1, logistic, hinge, exponential, squared),
     their risks, the psi-transform bounds and empirical risk minimisation.
+
+Every public function checks its arguments in one place (``celib._checks``): a wrong
+type raises TypeError, a wrong value ValueError, and the message names the argument.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from celib.discrete import (
 
 __version__ = "0.1.0"
 
-# The book's modules (DESIGN.md), those present in this installation.
+# The public submodules, those present in this installation (lazy, see __getattr__).
 _SUBMODULES = tuple(
     name
     for name in (

@@ -26,6 +26,9 @@ def default_device() -> torch.device:
 
     Raises
     ------
+    ImportError
+        If PyTorch is not installed (it is the ``torch`` extra:
+        ``pip install celib[torch]``).
     ValueError
         If ``CELIB_DEVICE`` is not a device string torch understands, or names a
         device type that is not available on this machine.
@@ -38,7 +41,13 @@ def default_device() -> torch.device:
     device(type='cpu')
     >>> del os.environ["CELIB_DEVICE"]
     """
-    import torch
+    try:
+        import torch
+    except ModuleNotFoundError as exc:
+        raise ImportError(
+            "celib.default_device() needs PyTorch, which is not installed: "
+            "pip install celib[torch] (or pip install torch)"
+        ) from exc
 
     requested = os.environ.get(ENV_VAR, "").strip()
     if requested:

@@ -11,8 +11,9 @@ The Bernoulli and multinomial chapters fit models whose truth is known:
   bin's mean prediction with the observed frequency, the numbers behind a reliability
   diagram and the expected calibration error.
 
-Everything here is numpy and seeded: the same call returns the same arrays on every
-machine.
+Everything here is numpy; random draws come from the ``rng`` argument (a
+``numpy.random.Generator`` or an int seed), so the same call with the same seed returns
+the same arrays on every machine.
 """
 
 from __future__ import annotations
@@ -22,40 +23,25 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from celib import _checks, _docs
+
 __all__ = ["CalibrationBins", "calibration_bins", "gaussian_blobs", "logistic_data"]
 
 
-def _count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _finite_float_array(value: ArrayLike, name: str) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers") from exc
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return arr
-
-
+@_docs.fill()
 def logistic_data(
     n: int,
     weights: ArrayLike,
     bias: float = 0.0,
     *,
-    seed: int = 0,
+    rng: np.random.Generator | int = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Draw a data set from a logistic-regression model.
 
-    Features are standard normal, :math:`x_i \sim \mathcal{N}(0, I_d)`, and labels are
+    Features are standard normal, :math:`a_i \sim \mathcal{N}(0, I_d)`, and labels are
     Bernoulli with the logistic link,
 
-    .. math:: t_i \mid x_i \sim \mathrm{Bernoulli}\big(\sigma(w^\top x_i + b)\big),
+    .. math:: t_i \mid a_i \sim \mathrm{Bernoulli}\big(\sigma(w^\top a_i + b)\big),
               \qquad \sigma(z) = \frac{1}{1 + e^{-z}} .
 
     Parameters
@@ -66,38 +52,42 @@ def logistic_data(
         The true weight vector :math:`w` (finite, :math:`d \ge 1`).
     bias : float, default 0.0
         The true intercept :math:`b`.
-    seed : int, default 0
-        Seed of ``numpy.random.default_rng``.
+    %(rng)s
 
     Returns
     -------
-    x : ndarray of shape (n, d), float64
-        The features.
+    a : ndarray of shape (n, d), float64
+        The features :math:`a_i` (the book's notation; :math:`x` is a logit).
     t : ndarray of shape (n,), float64
         The labels, 0.0 or 1.0.
 
     Raises
     ------
     TypeError
-        ``n`` is not an integer, ``weights`` is not numeric.
+        ``n`` is not an int (a float, a bool, None), ``weights`` not real numbers
+        (None, strings, a ragged list, complex), ``bias`` not a real number (a list),
+        ``rng`` neither a Generator nor an int.
     ValueError
-        ``n < 1``, ``weights`` not a non-empty vector, non-finite ``weights`` or ``bias``.
+        ``n < 1``, ``weights`` not a non-empty vector, non-finite ``weights`` or ``bias``,
+        a negative seed.
+
+    See Also
+    --------
+    celib.discrete.binary_cross_entropy : the loss whose minimiser recovers :math:`w, b`.
 
     Examples
     --------
     >>> from celib.datasets import logistic_data
-    >>> x, t = logistic_data(5, [2.0, -1.0], 0.5, seed=0)
-    >>> x.shape, t.shape
+    >>> a, t = logistic_data(5, [2.0, -1.0], 0.5, rng=0)
+    >>> a.shape, t.shape
     ((5, 2), (5,))
     >>> sorted(set(t.tolist())) <= [0.0, 1.0]
     True
     """
-    n = _count(n, "n", 1)
-    w = _finite_float_array(weights, "weights")
-    if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"weights must be a non-empty vector (shape (d,)), got shape {w.shape}")
-    b = float(_finite_float_array(bias, "bias"))
-    rng = np.random.default_rng(seed)
+    n = _checks.count(n, "n", 1)
+    w = _checks.real_array(weights, "weights", ndim=1)
+    b = _checks.real_scalar(bias, "bias")
+    rng = _checks.rng(rng)
     x = rng.standard_normal((n, w.size))
     logits = x @ w + b
     # P(t = 1) = sigmoid(logit); compare uniforms on the log scale-free form
@@ -107,17 +97,18 @@ def logistic_data(
     return x, t
 
 
+@_docs.fill()
 def gaussian_blobs(
     n_per_class: int,
     centers: ArrayLike,
     *,
     scale: float = 1.0,
-    seed: int = 0,
+    rng: np.random.Generator | int = 0,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     r"""Draw labelled points from isotropic Gaussian clusters, one per class.
 
     Class :math:`c` contributes ``n_per_class`` points
-    :math:`x \sim \mathcal{N}(\mu_c, s^2 I)` with :math:`\mu_c` the row ``centers[c]``
+    :math:`a \sim \mathcal{N}(\mu_c, s^2 I)` with :math:`\mu_c` the row ``centers[c]``
     and :math:`s` = ``scale``; the points are returned shuffled.
 
     Parameters
@@ -128,12 +119,11 @@ def gaussian_blobs(
         The cluster means, one row per class (:math:`k \ge 1`, :math:`d \ge 1`).
     scale : float, default 1.0
         Standard deviation :math:`s > 0` of every coordinate.
-    seed : int, default 0
-        Seed of ``numpy.random.default_rng``.
+    %(rng)s
 
     Returns
     -------
-    x : ndarray of shape (k * n_per_class, d), float64
+    a : ndarray of shape (k * n_per_class, d), float64
         The points.
     labels : ndarray of shape (k * n_per_class,), int64
         Their classes, in ``0 .. k - 1``.
@@ -141,26 +131,29 @@ def gaussian_blobs(
     Raises
     ------
     TypeError
-        ``n_per_class`` is not an integer, ``centers`` is not numeric.
+        ``n_per_class`` is not an int, ``centers`` not real numbers (complex, strings,
+        a ragged list), ``scale`` not a real number, ``rng`` neither a Generator nor an
+        int.
     ValueError
         ``n_per_class < 1``, ``centers`` not a non-empty 2-D array, non-finite
-        ``centers``, ``scale`` not positive and finite.
+        ``centers``, ``scale`` not positive and finite, a negative seed.
+
+    See Also
+    --------
+    celib.discrete.categorical_cross_entropy : the loss of softmax regression.
+    celib.plotting.decision_regions : draws a classifier of such points.
 
     Examples
     --------
     >>> from celib.datasets import gaussian_blobs
-    >>> x, labels = gaussian_blobs(4, [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], seed=0)
-    >>> x.shape, labels.tolist().count(2)
+    >>> a, labels = gaussian_blobs(4, [[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], rng=0)
+    >>> a.shape, labels.tolist().count(2)
     ((12, 2), 4)
     """
-    n = _count(n_per_class, "n_per_class", 1)
-    mu = _finite_float_array(centers, "centers")
-    if mu.ndim != 2 or mu.size == 0:
-        raise ValueError(f"centers must be a non-empty 2-D array (k, d), got shape {mu.shape}")
-    s = float(_finite_float_array(scale, "scale"))
-    if s <= 0:
-        raise ValueError(f"scale must be positive, got {s}")
-    rng = np.random.default_rng(seed)
+    n = _checks.count(n_per_class, "n_per_class", 1)
+    mu = _checks.real_array(centers, "centers", ndim=2)
+    s = _checks.real_scalar(scale, "scale", positive=True)
+    rng = _checks.rng(rng)
     k, d = mu.shape
     labels = np.repeat(np.arange(k, dtype=np.int64), n)
     x = mu[labels] + s * rng.standard_normal((k * n, d))
@@ -219,11 +212,22 @@ def calibration_bins(probs: ArrayLike, targets: ArrayLike, n_bins: int = 10) -> 
     Raises
     ------
     TypeError
-        ``n_bins`` is not an integer, non-numeric input.
+        ``n_bins`` is not an int; ``probs`` or ``targets`` not real numbers (complex,
+        strings, None, a ragged list).
     ValueError
         ``probs`` and ``targets`` are not 1-D of the same non-zero length,
         probabilities outside :math:`[0, 1]` or NaN, targets other than 0 and 1,
         ``n_bins < 1``.
+
+    See Also
+    --------
+    celib.plotting.reliability_diagram : draws these numbers.
+
+    References
+    ----------
+    C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On calibration of modern neural
+    networks", *Proceedings of the 34th International Conference on Machine Learning*
+    (2017), 1321-1330.
 
     Examples
     --------
@@ -234,17 +238,17 @@ def calibration_bins(probs: ArrayLike, targets: ArrayLike, n_bins: int = 10) -> 
     >>> print(f"{bins.ece:.3f}")
     0.250
     """
-    n_bins = _count(n_bins, "n_bins", 1)
-    p = _finite_float_array(probs, "probs")
-    t = _finite_float_array(targets, "targets")
-    if p.ndim != 1 or p.size == 0:
-        raise ValueError(f"probs must be a non-empty vector, got shape {p.shape}")
+    n_bins = _checks.count(n_bins, "n_bins", 1)
+    p = _checks.real_array(probs, "probs", ndim=1)
+    t = _checks.real_array(targets, "targets", ndim=1)
     if t.shape != p.shape:
         raise ValueError(f"targets must have the shape of probs {p.shape}, got {t.shape}")
     if np.any((p < 0) | (p > 1)):
-        raise ValueError("probs must lie in [0, 1]")
+        bad = p[(p < 0) | (p > 1)][0]
+        raise ValueError(f"probs must lie in [0, 1], got {float(bad)}")
     if np.any((t != 0) & (t != 1)):
-        raise ValueError("targets must be 0 or 1 (the event happened or not)")
+        bad = t[(t != 0) & (t != 1)][0]
+        raise ValueError(f"targets must be 0 or 1 (the event happened or not), got {float(bad)}")
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     which = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
     count = np.bincount(which, minlength=n_bins).astype(np.int64)

@@ -16,6 +16,8 @@ Every function takes numpy arrays or torch tensors (on any device) and returns t
 same kind, with the dtype kept; torch autograd flows through. Conventions: natural
 logarithm unless ``base`` is given; :math:`0 \log 0 = 0`; :math:`p_i > 0 = q_i` gives
 :math:`+\infty`; bad input raises ``ValueError`` or ``TypeError`` naming the argument.
+The truth comes first: ``(p, q)`` as in :math:`H(p, q)`, and ``(t, y)`` (targets, then
+the prediction) for the losses; see "API conventions" on the API page.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import array_api_compat
 import numpy as np
 
 from celib import _checks as _a
+from celib import _docs
 
 __all__ = [
     "binary_cross_entropy",
@@ -35,6 +38,24 @@ __all__ = [
     "kl_divergence",
     "shannon_code",
 ]
+
+# Docstring fragments shared by this module's functions (see celib._docs).
+_FRAGMENTS = {
+    "raises_pair": """\
+ValueError
+        NaN/inf, negative mass, rows not summing to 1 (within :math:`\\sqrt{\\varepsilon}`
+        of the dtype), shapes that do not broadcast, arrays on different devices, an
+        ``axis`` out of range, a ``base`` that is not positive, finite and not 1.
+    TypeError
+        Mixed numpy/torch arguments; None, strings, ragged lists, complex input; an
+        ``axis`` that is not an int, a ``base`` that is not a number.""",
+    "references_it": """\
+C. E. Shannon, "A mathematical theory of communication", *Bell System Technical
+    Journal* 27 (1948), 379-423 and 623-656.
+
+    T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed., Wiley
+    (2006), chapter 2.""",
+}
 
 # |x| below which phi(x) = (1 + x) log1p(x) - x is summed as a series (see _phi).
 _PHI_SERIES_BOUND = 0.2
@@ -47,17 +68,17 @@ def _prepare_pair(p: Any, q: Any, axis: int) -> tuple[Any, Any, Any, int]:
     q = _a.floating(xp, arrs["q"], "q")
     p, q = _a.common_float(xp, p, q)
     p, q = _a.broadcast(xp, ("p", "q"), p, q)
-    axis = _a.normalize_axis(axis, p.ndim)
+    axis = _a.normalize_axis(axis, p.ndim, array="p and q")
     _a.check_probabilities(xp, p, "p", axis)
     _a.check_probabilities(xp, q, "q", axis)
     return xp, p, q, axis
 
 
-def _in_base(xp: Any, value: Any, base: float | None) -> Any:
-    scale = _a.log_base(base)
-    return _a.finish(value if scale is None else value / scale)
+def _in_base(value: Any, base: float | None) -> Any:
+    return _a.finish(_a.to_base(value, base))
 
 
+@_docs.fill(**_FRAGMENTS)
 def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
     r"""Shannon entropy of probability vectors along ``axis``.
 
@@ -68,10 +89,8 @@ def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
     p : array_like or torch.Tensor
         Probabilities along ``axis``: finite, non-negative, summing to 1 (within
         :math:`\sqrt{\varepsilon}` of the dtype). Other axes are a batch.
-    base : float, optional
-        Logarithm base: None (nats, the default), 2 (bits), 10 (bans), ...
-    axis : int, default -1
-        The axis that indexes outcomes.
+    %(base)s
+    %(axis)s
 
     Returns
     -------
@@ -86,6 +105,15 @@ def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
     TypeError
         Non-numeric or complex input.
 
+    See Also
+    --------
+    celib.discrete.cross_entropy : :math:`H(p, q)`, equal to :math:`H(p)` for :math:`q = p`.
+    celib.measure.entropy : the entropy of a distribution (differential for a density).
+
+    References
+    ----------
+    %(references_it)s
+
     Examples
     --------
     >>> from celib import entropy
@@ -96,14 +124,15 @@ def entropy(p: Any, *, base: float | None = None, axis: int = -1) -> Any:
     """
     xp, arrs = _a.namespace(p=p)
     p = _a.floating(xp, arrs["p"], "p")
-    axis = _a.normalize_axis(axis, p.ndim)
+    axis = _a.normalize_axis(axis, p.ndim, array="p")
     _a.check_probabilities(xp, p, "p", axis)
     positive = p > 0
     p_safe = xp.where(positive, p, xp.ones_like(p))
     terms = xp.where(positive, p * xp.log(p_safe), xp.zeros_like(p))
-    return _in_base(xp, 0.0 - xp.sum(terms, axis=axis), base)
+    return _in_base(0.0 - xp.sum(terms, axis=axis), base)
 
 
+@_docs.fill(**_FRAGMENTS)
 def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Any:
     r"""Cross-entropy of ``q`` relative to ``p``, along ``axis``.
 
@@ -120,10 +149,8 @@ def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
         The distribution the outcomes come from (probabilities along ``axis``).
     q : array_like or torch.Tensor
         The model distribution; broadcast against ``p``.
-    base : float, optional
-        Logarithm base: None (nats), 2 (bits), ...
-    axis : int, default -1
-        The axis that indexes outcomes; other axes are a batch.
+    %(base)s
+    %(axis)s
 
     Returns
     -------
@@ -132,11 +159,17 @@ def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
 
     Raises
     ------
-    ValueError
-        NaN/inf, negative mass, rows not summing to 1, shapes that do not broadcast,
-        arrays on different devices, bad ``axis`` or ``base``.
-    TypeError
-        Mixed numpy/torch arguments, non-numeric or complex input.
+    %(raises_pair)s
+
+    See Also
+    --------
+    celib.discrete.entropy : :math:`H(p)`.
+    celib.discrete.kl_divergence : :math:`\mathrm{KL}(p \,\|\, q) = H(p, q) - H(p)`.
+    celib.measure.cross_entropy : the same for distributions on a measure space.
+
+    References
+    ----------
+    %(references_it)s
 
     Examples
     --------
@@ -151,7 +184,7 @@ def cross_entropy(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     q_safe = xp.where(positive, q, xp.ones_like(q))
     with np.errstate(divide="ignore"):  # log 0 = -inf is the intended +inf
         terms = xp.where(positive, p * xp.log(q_safe), xp.zeros_like(p))
-    return _in_base(xp, 0.0 - xp.sum(terms, axis=axis), base)
+    return _in_base(0.0 - xp.sum(terms, axis=axis), base)
 
 
 def _phi_series(xp: Any, x: Any) -> Any:
@@ -167,6 +200,7 @@ def _phi_series(xp: Any, x: Any) -> Any:
     return series * x * x
 
 
+@_docs.fill(**_FRAGMENTS)
 def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) -> Any:
     r"""Kullback–Leibler divergence :math:`\mathrm{KL}(p \,\|\, q)` along ``axis``.
 
@@ -188,10 +222,8 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     ----------
     p, q : array_like or torch.Tensor
         Probabilities along ``axis`` (broadcast against each other).
-    base : float, optional
-        Logarithm base: None (nats), 2 (bits), ...
-    axis : int, default -1
-        The axis that indexes outcomes.
+    %(base)s
+    %(axis)s
 
     Returns
     -------
@@ -200,10 +232,16 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
 
     Raises
     ------
-    ValueError
-        As :func:`cross_entropy`.
-    TypeError
-        As :func:`cross_entropy`.
+    %(raises_pair)s
+
+    See Also
+    --------
+    celib.discrete.cross_entropy : :math:`H(p, q) = H(p) + \mathrm{KL}(p \,\|\, q)`.
+    celib.measure.kl_divergence : the same for distributions on a measure space.
+
+    References
+    ----------
+    %(references_it)s
 
     Examples
     --------
@@ -231,9 +269,10 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     kl = xp.sum(terms, axis=axis)
     blows_up = xp.any(positive & (q == 0), axis=axis)
     kl = xp.where(blows_up, xp.full_like(kl, float("inf")), kl)
-    return _in_base(xp, kl, base)
+    return _in_base(kl, base)
 
 
+@_docs.fill(**_FRAGMENTS)
 def binary_cross_entropy(
     t: Any, y: Any, *, from_logits: bool = False, reduction: str = "mean"
 ) -> Any:
@@ -263,7 +302,7 @@ def binary_cross_entropy(
         broadcast against ``t``.
     from_logits : bool, default False
         Whether ``y`` holds logits.
-    reduction : {"mean", "sum", "none"}, default "mean"
+    %(reduction)s
 
     Returns
     -------
@@ -277,7 +316,24 @@ def binary_cross_entropy(
         NaN/inf, targets or probabilities outside :math:`[0, 1]`, shapes that do not
         broadcast, unknown ``reduction``.
     TypeError
-        Mixed numpy/torch arguments, non-numeric input.
+        Mixed numpy/torch arguments; None, strings, ragged lists, complex input;
+        a ``from_logits`` that is not a bool, a ``reduction`` that is not a string.
+
+    See Also
+    --------
+    celib.discrete.categorical_cross_entropy : :math:`k` classes.
+    celib.nn.binary_cross_entropy_with_logits : the PyTorch drop-in (``(input, target)``).
+
+    Notes
+    -----
+    The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
+    ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
+    The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
+    sections 4.3.2 and 4.3.4.
 
     Examples
     --------
@@ -288,6 +344,7 @@ def binary_cross_entropy(
     4.248354e-18
     """
     _a.check_reduction(reduction)
+    from_logits = _a.flag(from_logits, "from_logits")
     xp, arrs = _a.namespace(t=t, y=y)
     t = _a.floating(xp, arrs["t"], "t")
     y = _a.floating(xp, arrs["y"], "y")
@@ -314,9 +371,10 @@ def binary_cross_entropy(
                 xp.where(hit, t * xp.log(y_hit), xp.zeros_like(y))
                 + xp.where(miss, (1 - t) * xp.log1p(-y_miss), xp.zeros_like(y))
             )
-    return _a.finish(_a.reduce(xp, loss, reduction))
+    return _a.finish(_a.reduce(xp, loss, reduction, name="t and y"))
 
 
+@_docs.fill(**_FRAGMENTS)
 def categorical_cross_entropy(
     t: Any, y: Any, *, from_logits: bool = False, axis: int = -1, reduction: str = "mean"
 ) -> Any:
@@ -347,7 +405,7 @@ def categorical_cross_entropy(
         Whether ``y`` holds logits.
     axis : int, default -1
         The class axis of ``y`` (and of ``t`` when it holds rows).
-    reduction : {"mean", "sum", "none"}, default "mean"
+    %(reduction)s
 
     Returns
     -------
@@ -360,7 +418,24 @@ def categorical_cross_entropy(
         Labels out of range, target or probability rows that are negative, not
         normalised, NaN/inf, shapes that do not match, unknown ``reduction``.
     TypeError
-        Float labels, mixed numpy/torch arguments, non-numeric input.
+        Float or bool labels, mixed numpy/torch arguments; None, strings, ragged
+        lists, complex input; a ``from_logits`` that is not a bool.
+
+    See Also
+    --------
+    celib.discrete.binary_cross_entropy : two classes, one probability per sample.
+    celib.nn.cross_entropy : the PyTorch drop-in (``(input, target)``).
+
+    Notes
+    -----
+    The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
+    ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
+    The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.
+
+    References
+    ----------
+    C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
+    sections 4.3.2 and 4.3.4.
 
     Examples
     --------
@@ -371,10 +446,11 @@ def categorical_cross_entropy(
     8.496709e-18
     """
     _a.check_reduction(reduction)
+    from_logits = _a.flag(from_logits, "from_logits")
     xp, arrs = _a.namespace(t=t, y=y)
     y = _a.floating(xp, arrs["y"], "y")
     t = arrs["t"]
-    axis = _a.normalize_axis(axis, y.ndim)
+    axis = _a.normalize_axis(axis, y.ndim, array="y")
     n_classes = y.shape[axis]
     if n_classes == 0:
         raise ValueError(f"y has no classes: its axis {axis} has length 0")
@@ -387,14 +463,7 @@ def categorical_cross_entropy(
                 f"t holds integer labels, so its shape must be y's shape without axis {axis}: "
                 f"expected {tuple(expected)}, got {tuple(t.shape)}"
             )
-        if t.ndim and (bool(xp.any(t < 0)) or bool(xp.any(t >= n_classes))):
-            lo, hi = int(xp.min(t)), int(xp.max(t))
-            raise ValueError(
-                f"t has labels outside [0, {n_classes - 1}] (found {lo}..{hi}); y has "
-                f"{n_classes} classes"
-            )
-        if not t.ndim and not 0 <= int(t) < n_classes:
-            raise ValueError(f"t={int(t)} is outside [0, {n_classes - 1}]")
+        _a.check_labels(xp, t, "t", n_classes)
         onehot = xp.expand_dims(t, axis=-1) == xp.arange(
             n_classes, device=array_api_compat.device(t)
         )
@@ -431,9 +500,10 @@ def categorical_cross_entropy(
         y_hit = xp.where(hit, y, xp.ones_like(y))
         with np.errstate(divide="ignore"):  # log 0 = -inf is the intended +inf
             loss = -xp.sum(xp.where(hit, rows * xp.log(y_hit), xp.zeros_like(y)), axis=-1)
-    return _a.finish(_a.reduce(xp, loss, reduction))
+    return _a.finish(_a.reduce(xp, loss, reduction, name="t and y"))
 
 
+@_docs.fill(**_FRAGMENTS)
 def shannon_code(q: Any) -> list[str]:
     r"""A binary prefix code with Shannon's lengths for the distribution ``q``.
 
@@ -463,15 +533,24 @@ def shannon_code(q: Any) -> list[str]:
     ValueError
         If ``q`` is not a 1-D probability vector.
 
+    See Also
+    --------
+    celib.discrete.cross_entropy : with ``base=2``, the bound on the expected length.
+
+    References
+    ----------
+    %(references_it)s
+
     Examples
     --------
     >>> from celib.discrete import shannon_code
     >>> shannon_code([0.5, 0.25, 0.125, 0.125])
     ['0', '10', '110', '111']
     """
-    q = np.asarray(q)
     xp, arrs = _a.namespace(q=q)
     q = _a.floating(xp, arrs["q"], "q")
+    if array_api_compat.is_torch_array(q):
+        q = q.detach().cpu().numpy()
     if q.ndim != 1:
         raise ValueError(f"q must be a 1-D probability vector, got shape {q.shape}")
     _a.check_probabilities(xp, q, "q", 0)

@@ -10,8 +10,8 @@ log-likelihood
     J(\theta) = H(\hat p_n, p_\theta) = -\frac1n \sum_{i=1}^n \log p_\theta(z_i).
 
 Minimising :math:`J` over :math:`\theta` is maximum-likelihood estimation. For a
-conditional model the observations are pairs :math:`(x_i, y_i)` and
-:math:`J(\theta) = -\frac1n \sum_i \log p_\theta(y_i \mid x_i)`.
+conditional model the observations are pairs :math:`(a_i, t_i)` of inputs and targets
+and :math:`J(\theta) = -\frac1n \sum_i \log p_\theta(t_i \mid a_i)`.
 
 :func:`empirical_cross_entropy` evaluates :math:`J` for a frozen ``scipy.stats``
 distribution or for any callable returning log-probabilities (numpy or torch, so the
@@ -30,12 +30,12 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_obj
 from scipy import optimize, special, stats
 
+from celib import _checks, _docs
+
 if TYPE_CHECKING:  # pragma: no cover
     from scipy.stats._distn_infrastructure import rv_frozen
 
 __all__ = ["empirical_cross_entropy", "minimize_cross_entropy"]
-
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---------------------------------------------------------------------------------------
@@ -43,12 +43,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ---------------------------------------------------------------------------------------
 
 
-def _is_frozen_scipy(model: Any) -> bool:
-    return isinstance(getattr(model, "dist", None), stats.rv_continuous | stats.rv_discrete)
-
-
 def _is_discrete(model: Any) -> bool:
-    if _is_frozen_scipy(model):
+    if isinstance(getattr(model, "dist", None), stats.rv_continuous | stats.rv_discrete):
         return isinstance(model.dist, stats.rv_discrete)
     # scipy's newer distribution objects (stats.Binomial, ...): logpdf of a discrete
     # one is the log of a point mass "density", so use logpmf.
@@ -56,15 +52,10 @@ def _is_discrete(model: Any) -> bool:
 
 
 def _log_prob_method(model: Any) -> Callable[[Any], Any]:
+    """logpmf for a discrete model, else logpdf (the caller checked one exists)."""
     if _is_discrete(model) and hasattr(model, "logpmf"):
         return model.logpmf
-    if hasattr(model, "logpdf"):
-        return model.logpdf
-    if hasattr(model, "logpmf"):
-        return model.logpmf
-    raise TypeError(  # pragma: no cover - callers check first
-        f"model must have a logpdf or logpmf method, got {type(model).__name__}"
-    )
+    return model.logpdf if hasattr(model, "logpdf") else model.logpmf
 
 
 def _as_array(a: Any, name: str) -> Any:
@@ -81,7 +72,7 @@ def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
     """Check a data array (non-empty, at least 1-D, no NaN/inf); return the sample count.
 
     ``real=True`` (data for a scipy.stats model) also requires real numbers; a callable
-    model may take other data (labels as strings, say).
+    model may take other data (labels as strings, say), but never complex numbers.
     """
     shape = tuple(a.shape)
     if len(shape) == 0:
@@ -90,9 +81,10 @@ def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
     if n == 0 or math.prod(shape) == 0:
         raise ValueError(f"{name} is empty: the empirical distribution needs at least one sample")
     xp = array_namespace(a)
-    if real and not xp.isdtype(a.dtype, ("real floating", "integral", "bool")):
+    complex_ = xp.isdtype(a.dtype, "complex floating")
+    if (real or complex_) and not xp.isdtype(a.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"{name} must be real numbers, got dtype {a.dtype}")
-    if xp.isdtype(a.dtype, ("real floating", "complex floating")):
+    if xp.isdtype(a.dtype, "real floating"):
         if bool(xp.any(xp.isnan(a))):
             raise ValueError(f"{name} contains NaN: every sample must be a number")
         if not bool(xp.all(xp.isfinite(a))):
@@ -105,19 +97,11 @@ def _check_samples(a: Any, name: str, *, real: bool = False) -> int:
 
 def _reduce(nll: Any, reduction: str, base: float | None) -> Any:
     xp = array_namespace(nll)
-    if base is not None:
-        nll = nll / math.log(base)
-    if reduction == "none":
-        return nll
-    if reduction == "sum":
-        out = xp.sum(nll)
-    else:
-        out = xp.mean(nll)
-    if isinstance(out, np.ndarray | np.generic):
-        return float(out)
-    return out
+    out = _checks.reduce(xp, _checks.to_base(nll, base), reduction, name="data")
+    return _checks.finish(out)
 
 
+@_docs.fill()
 def empirical_cross_entropy(
     model: rv_frozen | Callable[..., Any],
     data: Any,
@@ -135,46 +119,73 @@ def empirical_cross_entropy(
         J = H(\hat p_n, q) = -\frac1n \sum_{i=1}^n \log q(z_i),
 
     the average negative log-likelihood of the model :math:`q` (a density or a mass
-    function). For a conditional model, ``data = (x, y)`` and
-    :math:`J = -\frac1n \sum_i \log q(y_i \mid x_i)`.
+    function). For a conditional model, ``data = (a, t)`` (inputs and targets) and
+    :math:`J = -\frac1n \sum_i \log q(t_i \mid a_i)`.
 
     Parameters
     ----------
     model : frozen scipy.stats distribution or callable
-        A frozen distribution such as ``stats.norm(0, 1)`` or ``stats.poisson(3)`` (its
+        A frozen distribution such as ``stats.norm(0, 1)`` or ``stats.poisson(3)``, or
+        a family without shape parameters (``stats.norm`` is the standard normal,
+        ``stats.rv_discrete(values=...)`` its listed law) (its
         ``logpdf``, or ``logpmf`` for a discrete one, is used; any object with such a
         method works, e.g. ``stats.multivariate_normal(...)``), or a callable returning
-        one log-probability per sample: ``model(z)`` for plain data, ``model(x, y)``
-        giving :math:`\log q(y_i \mid x_i)` for conditional data. A callable may work
+        one log-probability per sample: ``model(z)`` for plain data, ``model(a, t)``
+        giving :math:`\log q(t_i \mid a_i)` for conditional data. A callable may work
         on torch tensors; the result is then a torch tensor that carries gradients.
-    data : array_like or tuple (x, y)
+    data : array_like or tuple (a, t)
         The samples, along the first axis. A ``tuple`` of two arrays means conditional
-        data ``(x, y)`` with the same number of samples (only with a callable model).
-    reduction : {'mean', 'sum', 'none'}
+        data ``(a, t)`` with the same number of samples (only with a callable model).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
         ``'mean'`` gives :math:`J`; ``'sum'`` the total negative log-likelihood
         :math:`nJ`; ``'none'`` the per-sample values :math:`-\log q(z_i)`.
-    base : float, optional
-        Logarithm base (``2`` gives bits); natural logarithm by default.
+    %(base)s
 
     Returns
     -------
-    float, or array / tensor
-        A Python ``float`` for numpy inputs (``'mean'`` or ``'sum'``), an array for
-        ``'none'``; a 0-d tensor (differentiable) when the callable returns tensors.
+    numpy scalar, numpy.ndarray or torch.Tensor
+        A numpy scalar (``numpy.float64``, a ``float``) for numpy inputs (``'mean'`` or
+        ``'sum'``), an array for ``'none'``; a 0-d tensor (differentiable) when the
+        callable returns tensors.
         ``+inf`` when a sample lies where the model has zero density or mass (the
         convention :math:`p > 0 = q \Rightarrow` infinite cross-entropy).
 
     Raises
     ------
     TypeError
-        If ``model`` is neither a distribution nor callable; if a distribution is given
-        conditional ``(x, y)`` data, or data that are not real numbers (a callable may
-        take any labels, e.g. strings); if the model returns non-real values.
+        If ``model`` is neither a distribution nor callable, or is a family that needs
+        shape parameters (``stats.gamma``), or a frozen law with a parameter that is not
+        a real number; if ``reduction`` is not a string or ``base`` not a number; if a
+        distribution is given
+        conditional ``(a, t)`` data, or data that are not real numbers (a callable may
+        take any labels, e.g. strings, but never complex numbers); if the model returns
+        non-real values.
     ValueError
-        If ``data`` is empty, a scalar, contains NaN or inf; if ``x`` and ``y`` have
+        If ``data`` is empty, a scalar, contains NaN or inf; if ``a`` and ``t`` have
         different numbers of samples; if the model returns a number of log-probabilities
         other than one per sample, NaN, or both ``+inf`` and ``-inf``; if ``reduction``
-        or ``base`` is invalid.
+        or ``base`` is invalid; if a frozen law has a NaN/inf parameter or one outside
+        its family's domain.
+
+    See Also
+    --------
+    celib.mle.minimize_cross_entropy : the minimiser of :math:`J` over a family.
+    celib.discrete.cross_entropy : :math:`H(\hat p_n, q)` from the counts, for a
+        finite set of outcomes.
+
+    Notes
+    -----
+    Argument order: the model first, then the data, as in scipy's ``rv.logpdf(z)``
+    and ``family.fit(data)``; the data stand for the truth :math:`\hat p_n` of
+    :math:`H(\hat p_n, q)`.
+
+    References
+    ----------
+    R. A. Fisher, "On the mathematical foundations of theoretical statistics",
+    *Philosophical Transactions of the Royal Society A* 222 (1922), 309-368.
+
+    K. P. Murphy, *Probabilistic Machine Learning: An Introduction*, MIT Press (2022),
+    section 4.2.
 
     Examples
     --------
@@ -187,19 +198,18 @@ def empirical_cross_entropy(
     >>> print(f"{0.5 * np.log(2 * np.pi) + np.mean(data**2) / 2:.6f}")
     1.793939
 
-    A conditional model, :math:`y \mid x \sim \mathrm{Bernoulli}(\sigma(wx))` with
+    A conditional model, :math:`t \mid a \sim \mathrm{Bernoulli}(\sigma(wa))` with
     :math:`w = 1`:
 
-    >>> x, y = np.array([-1.0, 0.0, 2.0]), np.array([0, 1, 1])
-    >>> logp = lambda x, y: -np.logaddexp(0.0, -(2 * y - 1) * x)
-    >>> print(f"{empirical_cross_entropy(logp, (x, y)):.6f}")
+    >>> a, t = np.array([-1.0, 0.0, 2.0]), np.array([0, 1, 1])
+    >>> logp = lambda a, t: -np.logaddexp(0.0, -(2 * t - 1) * a)
+    >>> print(f"{empirical_cross_entropy(logp, (a, t)):.6f}")
     0.377779
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if base is not None and not (math.isfinite(base) and base > 0 and base != 1):
-        raise ValueError(f"base must be a finite positive number other than 1, got {base!r}")
-
+    _checks.check_reduction(reduction)
+    _checks.log_base(base)
+    if _checks.is_law_family(model) or _checks.is_frozen_law(model):
+        _checks.frozen_law(model, "model")  # parameters given, real and finite
     is_dist = hasattr(model, "logpdf") or hasattr(model, "logpmf")
     if not is_dist and not callable(model):
         raise TypeError(
@@ -210,22 +220,22 @@ def empirical_cross_entropy(
     if isinstance(data, tuple):
         if len(data) != 2:
             raise ValueError(
-                f"data: a tuple means conditional data (x, y), got a tuple of {len(data)}"
+                f"data: a tuple means conditional data (a, t), got a tuple of {len(data)}"
             )
         if is_dist:
             raise TypeError(
-                "data: a (x, y) tuple is conditional data, which needs a callable model "
+                "data: an (a, t) tuple is conditional data, which needs a callable model "
                 "giving log p(y | x); a distribution models unconditional samples "
                 "(pass them as an array)"
             )
-        x, y = _as_array(data[0], "data x"), _as_array(data[1], "data y")
-        n = _check_samples(x, "data x")
-        ny = _check_samples(y, "data y")
-        if n != ny:
+        a, t = _as_array(data[0], "data's inputs a"), _as_array(data[1], "data's targets t")
+        n = _check_samples(a, "data's inputs a")
+        nt = _check_samples(t, "data's targets t")
+        if n != nt:
             raise ValueError(
-                f"data: x and y must have the same number of samples, got {n} and {ny}"
+                f"data: a and t must have the same number of samples, got {n} and {nt}"
             )
-        logp = model(x, y)
+        logp = model(a, t)
     else:
         z = _as_array(data, "data")
         n = _check_samples(z, "data", real=is_dist)
@@ -443,7 +453,9 @@ def _check_support(
             return [float(e) for e in family.support(*shapes)]
 
     s0 = [start[k] for k in shape_names]
-    # perturb the free shapes: an end that moves with them is not checked up front
+    # perturb the free shapes by an arbitrary step (0.37 in the unconstrained variable,
+    # not a round number that could hit a special value): an end of the support that
+    # moves with the shapes is not checked up front
     s1 = [
         start[k] if k in fixed else params[i].from_free(params[i].to_free(start[k]) + 0.37)
         for i, k in enumerate(shape_names)
@@ -532,15 +544,35 @@ def minimize_cross_entropy(
     Raises
     ------
     TypeError
-        If ``family`` is not a ``scipy.stats`` family (a frozen distribution is not).
+        If ``family`` is not a ``scipy.stats`` family (a frozen distribution is not);
+        if ``data`` are not real numbers; if ``fixed`` or ``x0`` is not a mapping of
+        parameter names to real numbers (a list, a string value, None in ``x0``).
     ValueError
         If ``data`` is empty, not one-dimensional, contains NaN or inf, is not
         integer-valued for a discrete family, or lies outside the support the fixed
         parameters determine (``data >= 0`` for ``stats.expon``); if a continuous family
         with a free scale gets fewer than two distinct values (the likelihood is then
         unbounded); if ``fixed`` or ``x0`` names an unknown parameter or a value out of
-        its domain; if an integer shape is not fixed; if nothing is left to fit, or no
+        its domain or NaN/inf; if an integer shape is not fixed, or fixed at a value
+        that is not an integer (``fixed={"n": 5.5}``); if nothing is left to fit, or no
         start has a finite :math:`J`.
+
+    See Also
+    --------
+    celib.mle.empirical_cross_entropy : :math:`J` itself, for any model.
+
+    Notes
+    -----
+    Data so large or small that their squares over- or underflow (beyond
+    :math:`2^{\pm 60}` in absolute value) are fitted after division by a power of 2,
+    which is exact; :math:`J` only shifts by the log of that factor, so the minimiser's
+    ``loc`` and ``scale`` are multiplied back. The normal fit of ``[1e307, -1e307, 0]``
+    has scale :math:`\sqrt{2/3} \cdot 10^{307}`, as it should.
+
+    References
+    ----------
+    J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer (2006),
+    chapter 6 (BFGS).
 
     Examples
     --------
@@ -558,7 +590,7 @@ def minimize_cross_entropy(
     2.000000
     """
     if not isinstance(family, stats.rv_continuous | stats.rv_discrete):
-        if _is_frozen_scipy(family):
+        if _checks.is_frozen_law(family):
             raise TypeError(
                 "family must be a scipy.stats family such as stats.norm, not a frozen "
                 "distribution (its parameters are what is fitted)"
@@ -570,7 +602,7 @@ def minimize_cross_entropy(
     fname = _family_name(family)
     if is_array_api_obj(data) and not isinstance(data, np.ndarray):
         raise TypeError(f"data must be array_like (numpy), got {type(data).__name__}")
-    z = np.asarray(data)
+    z = _as_array(data, "data")
     if z.ndim != 1:
         raise ValueError(f"data must be one-dimensional samples, got shape {z.shape}")
     if z.dtype == bool:
@@ -578,13 +610,33 @@ def minimize_cross_entropy(
     if not (np.issubdtype(z.dtype, np.integer) or np.issubdtype(z.dtype, np.floating)):
         raise TypeError(f"data must be real numbers, got dtype {z.dtype}")
     _check_samples(z, "data")
+    fixed = _checks.mapping(fixed, "fixed", allow_none=True)
+    x0 = None if x0 is None else _checks.mapping(x0, "x0")
+    if isinstance(family, stats.rv_continuous):
+        # Fit on z / c, c a power of 2 (exact), when |z| is so large or small that
+        # squares over- or underflow: J(z) = J(z / c) + log c, so the minimiser is the
+        # same with loc and scale multiplied by c (scipy's logpdf of 1e307 / 1e306 is
+        # fine, of 1e307 squared is not).
+        c = _data_unit(z.astype(np.float64))
+        if c != 1.0:
+            fixed = {
+                k: (v / c if k in ("loc", "scale") and v is not None else v)
+                for k, v in fixed.items()
+            }
+            x0 = (
+                None
+                if x0 is None
+                else {k: (v / c if k in ("loc", "scale") else v) for k, v in x0.items()}
+            )
+            fit = minimize_cross_entropy(family, z / c, fixed=fixed, x0=x0)
+            return family(*fit.args, loc=fit.kwds["loc"] * c, scale=fit.kwds["scale"] * c)
     z = z.astype(np.float64) if isinstance(family, stats.rv_continuous) else z
 
     params, integer = _family_params(family)
     names = [p.name for p in params]
     by_name = {p.name: p for p in params}
     fix: dict[str, float] = _default_fixed(family, params)
-    for k, v in (fixed or {}).items():
+    for k, v in fixed.items():
         if k not in by_name:
             raise ValueError(
                 f"fixed: unknown parameter {k!r} of {fname} (parameters: {', '.join(names)})"
@@ -592,9 +644,10 @@ def minimize_cross_entropy(
         if v is None:
             fix.pop(k, None)
             continue
-        v = float(v)
-        if not by_name[k].contains(v) or not math.isfinite(v):
+        if not by_name[k].contains(v):
             raise ValueError(f"fixed: {k}={v!r} is outside its domain for {fname}")
+        if k in integer and v != math.floor(v):
+            raise ValueError(f"fixed: {k} of {fname} must be an integer, got {v!r}")
         fix[k] = v
     if isinstance(family, stats.rv_discrete) and "loc" not in fix:
         raise ValueError(f"fixed: loc of the discrete family {fname} is an integer; fix it")
@@ -624,8 +677,7 @@ def minimize_cross_entropy(
             )
         if k in fix:
             raise ValueError(f"x0: {k!r} is fixed at {fix[k]!r}; it has no starting value")
-        v = float(v)
-        if not by_name[k].contains(v) or not math.isfinite(v):
+        if not by_name[k].contains(v):
             raise ValueError(f"x0: {k}={v!r} is outside its domain for {fname}")
         start[k] = v
     given = set(x0 or {})
@@ -692,6 +744,14 @@ def minimize_cross_entropy(
     if isinstance(family, stats.rv_discrete):
         return family(*shapes, loc=args["loc"])
     return family(*shapes, loc=args["loc"], scale=args["scale"])
+
+
+def _data_unit(z: np.ndarray) -> float:
+    """1.0, or a power of 2 near max |z| when that lies outside [2**-60, 2**60]."""
+    top = float(np.max(np.abs(z)))
+    if top == 0.0 or 2.0**-60 <= top <= 2.0**60:
+        return 1.0
+    return 2.0 ** math.frexp(top)[1]
 
 
 def _better(j: float, best: float) -> bool:

@@ -7,13 +7,30 @@ is read in dark mode.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import numpy as np
+
+from celib import _checks
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+__all__ = [
+    "PALETTE",
+    "benchmark_bars",
+    "benchmark_table",
+    "decision_regions",
+    "new_figure",
+    "reliability_diagram",
+    "simplex_grid",
+    "simplex_heatmap",
+    "simplex_to_xy",
+    "use_book_style",
+]
 
 #: The book's colour cycle (colour-blind safe: Okabe & Ito).
 PALETTE: tuple[str, ...] = (
@@ -44,6 +61,45 @@ _STYLE = {
     "lines.linewidth": 2.0,
     "image.cmap": "viridis",
 }
+
+
+def _check_axes(ax: Any, name: str = "ax") -> Axes:
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes, got {_checks.describe(ax)}")
+    return ax
+
+
+def _check_text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {_checks.describe(value)}")
+    return value
+
+
+def _check_color(value: Any, name: str) -> Any:
+    from matplotlib.colors import is_color_like
+
+    if isinstance(value, str) and not is_color_like(value):
+        raise ValueError(f"{name} must be a matplotlib colour, got {value!r}")
+    if not isinstance(value, str) and not (
+        isinstance(value, tuple) and len(value) in (3, 4) and is_color_like(value)
+    ):
+        raise TypeError(
+            f"{name} must be a matplotlib colour (a string or an RGB(A) tuple), got "
+            f"{_checks.describe(value)}"
+        )
+    return value
+
+
+def _simplex_points(q: Any, name: str = "q") -> np.ndarray:
+    q = _checks.real_array(q, name)
+    if q.ndim == 0 or q.shape[-1] != 3:
+        raise ValueError(
+            f"{name} must hold points of the simplex of 3 outcomes along its last axis "
+            f"(shape (..., 3)), got shape {q.shape}"
+        )
+    return q
 
 
 def use_book_style() -> None:
@@ -86,18 +142,38 @@ def new_figure(
     Returns
     -------
     (Figure, Axes or array of Axes)
+
+    Raises
+    ------
+    TypeError
+        ``ncols``/``nrows`` not integers, ``width``/``height`` not numbers.
+    ValueError
+        ``ncols`` or ``nrows`` < 1, ``width`` or ``height`` not positive and finite.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from celib.plotting import new_figure
+    >>> fig, axes = new_figure(2, width=6.0, height=3.0)
+    >>> len(axes), fig.get_size_inches().tolist()
+    (2, [6.0, 3.0])
     """
     import matplotlib.pyplot as plt
 
+    ncols = _checks.count(ncols, "ncols", 1)
+    nrows = _checks.count(nrows, "nrows", 1)
+    w = (
+        min(4.2 * ncols, 10.0)
+        if width is None
+        else _checks.real_scalar(width, "width", positive=True)
+    )
+    h = 3.6 * nrows if height is None else _checks.real_scalar(height, "height", positive=True)
     use_book_style()
-    if ncols < 1 or nrows < 1:
-        raise ValueError(f"ncols and nrows must be >= 1, got ncols={ncols}, nrows={nrows}")
-    w = width if width is not None else min(4.2 * ncols, 10.0)
-    h = height if height is not None else 3.6 * nrows
     return plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", **kwargs)
 
 
-def simplex_grid(resolution: int = 120) -> tuple:
+def simplex_grid(resolution: int = 120) -> tuple[np.ndarray, np.ndarray]:
     r"""Points of the probability simplex :math:`\Delta_3` and their 2-D positions.
 
     Returns the barycentric grid :math:`q = (i, j, k)/n` with :math:`i + j + k = n`,
@@ -114,6 +190,17 @@ def simplex_grid(resolution: int = 120) -> tuple:
     -------
     (q, xy) : (ndarray of shape (m, 3), ndarray of shape (m, 2))
 
+    Raises
+    ------
+    TypeError
+        ``resolution`` is not an int (a float, even ``150.0``, a string, None).
+    ValueError
+        ``resolution < 3``.
+
+    See Also
+    --------
+    celib.plotting.simplex_heatmap : draws a function of these points.
+
     Examples
     --------
     >>> from celib.plotting import simplex_grid
@@ -121,11 +208,7 @@ def simplex_grid(resolution: int = 120) -> tuple:
     >>> q.shape, xy.shape
     ((3, 3), (3, 2))
     """
-    import numpy as np
-
-    if int(resolution) != resolution or resolution < 3:
-        raise ValueError(f"resolution must be an integer >= 3, got {resolution!r}")
-    n = int(resolution)
+    n = _checks.count(resolution, "resolution", 3)
     i, j = np.meshgrid(np.arange(1, n), np.arange(1, n), indexing="ij")
     keep = i + j < n
     i, j = i[keep], j[keep]
@@ -133,15 +216,43 @@ def simplex_grid(resolution: int = 120) -> tuple:
     return q, simplex_to_xy(q)
 
 
-def simplex_to_xy(q) -> object:
-    """Cartesian position of points of :math:`\\Delta_3` (rows of ``q``) in the triangle."""
-    import numpy as np
+def simplex_to_xy(q: Any) -> np.ndarray:
+    r"""Cartesian position of points of :math:`\Delta_3` (rows of ``q``) in the triangle.
 
-    q = np.asarray(q, dtype=float)
+    .. math:: (x, y) = \big(q_2 + \tfrac12 q_3,\; \tfrac{\sqrt3}{2} q_3\big),
+
+    so that :math:`e_1, e_2, e_3` go to :math:`(0, 0)`, :math:`(1, 0)` and
+    :math:`(1/2, \sqrt3/2)`.
+
+    Parameters
+    ----------
+    q : array_like of shape (..., 3)
+        Points of the simplex (barycentric coordinates) along the last axis.
+
+    Returns
+    -------
+    ndarray of shape (..., 2)
+
+    Raises
+    ------
+    TypeError
+        Non-numeric or complex ``q``.
+    ValueError
+        ``q`` without a last axis of length 3, empty, or with NaN/inf.
+
+    Examples
+    --------
+    >>> from celib.plotting import simplex_to_xy
+    >>> simplex_to_xy([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).tolist()
+    [[0.0, 0.0], [1.0, 0.0]]
+    """
+    q = _simplex_points(q)
     return np.stack([q[..., 1] + 0.5 * q[..., 2], (np.sqrt(3) / 2) * q[..., 2]], axis=-1)
 
 
-def simplex_heatmap(ax: Axes, q, values, *, label: str = "", levels: int = 30, **kwargs):
+def simplex_heatmap(
+    ax: Axes, q: Any, values: Any, *, label: str = "", levels: int = 30, **kwargs: Any
+) -> Any:
     """Draw ``values`` (one per row of ``q``, a grid of :math:`\\Delta_3`) as a filled map.
 
     Parameters
@@ -160,12 +271,43 @@ def simplex_heatmap(ax: Axes, q, values, *, label: str = "", levels: int = 30, *
 
     Returns
     -------
-    The contour set.
-    """
-    import numpy as np
+    matplotlib.tri.TriContourSet
+        The contour set.
 
+    Raises
+    ------
+    TypeError
+        ``ax`` not an Axes, non-numeric ``q`` or ``values``, ``label`` not a string,
+        ``levels`` not an int.
+    ValueError
+        ``q`` not of shape (m, 3), ``values`` not of shape (m,) or with NaN/inf (clip
+        infinite cross-entropies first, e.g. ``np.minimum(h, 3.0)``), ``levels < 1``.
+
+    See Also
+    --------
+    celib.plotting.simplex_grid : the points of the simplex to evaluate on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from celib import entropy
+    >>> from celib.plotting import new_figure, simplex_grid, simplex_heatmap
+    >>> q, _ = simplex_grid(20)
+    >>> fig, ax = new_figure()
+    >>> cs = simplex_heatmap(ax, q, entropy(q), label="H(q)")
+    >>> len(cs.levels) > 1
+    True
+    """
+    _check_axes(ax)
+    q = _simplex_points(q)
+    if q.ndim != 2:
+        raise ValueError(f"q must have shape (m, 3), got {q.shape}")
+    values = _checks.real_array(values, "values", shape=(q.shape[0],))
+    label = _check_text(label, "label")
+    levels = _checks.count(levels, "levels", 1)
     xy = simplex_to_xy(q)
-    cs = ax.tricontourf(xy[:, 0], xy[:, 1], np.asarray(values), levels=levels, **kwargs)
+    cs = ax.tricontourf(xy[:, 0], xy[:, 1], values, levels=levels, **kwargs)
     corners = np.array([[0, 0], [1, 0], [0.5, np.sqrt(3) / 2], [0, 0]])
     ax.plot(corners[:, 0], corners[:, 1], color="black", lw=1)
     for (x, y), name, dx, dy in zip(
@@ -181,14 +323,14 @@ def simplex_heatmap(ax: Axes, q, values, *, label: str = "", levels: int = 30, *
 
 def reliability_diagram(
     ax: Axes,
-    probs,
-    targets,
+    probs: Any,
+    targets: Any,
     n_bins: int = 10,
     *,
     color: str | None = None,
     label: str | None = None,
     show_counts: bool = True,
-):
+) -> Any:
     r"""Draw a reliability (calibration) diagram of predicted probabilities.
 
     Bins the predictions with :func:`celib.datasets.calibration_bins` and draws, for
@@ -222,7 +364,18 @@ def reliability_diagram(
     Raises
     ------
     ValueError, TypeError
-        As :func:`celib.datasets.calibration_bins`.
+        As :func:`celib.datasets.calibration_bins`; TypeError also for an ``ax`` that
+        is not an Axes, a ``label`` that is not a string, a ``show_counts`` that is not
+        a bool; ``color`` that is not a matplotlib colour.
+
+    See Also
+    --------
+    celib.datasets.calibration_bins : the numbers, without the figure.
+
+    References
+    ----------
+    C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On calibration of modern neural
+    networks", *ICML* (2017), 1321-1330.
 
     Examples
     --------
@@ -234,12 +387,13 @@ def reliability_diagram(
     >>> bins.count.tolist()
     [2, 2]
     """
-    import numpy as np
-
     from celib.datasets import calibration_bins
 
+    _check_axes(ax)
+    color = PALETTE[0] if color is None else _check_color(color, "color")
+    label = None if label is None else _check_text(label, "label")
+    show_counts = _checks.flag(show_counts, "show_counts")
     bins = calibration_bins(probs, targets, n_bins)
-    color = PALETTE[0] if color is None else color
     full = bins.count > 0
     left, width = bins.edges[:-1][full], np.diff(bins.edges)[full]
     ax.bar(
@@ -276,18 +430,18 @@ def reliability_diagram(
 
 def decision_regions(
     ax: Axes,
-    predict_fn,
-    x,
-    labels,
+    predict_fn: Callable[[np.ndarray], Any],
+    points: Any,
+    labels: Any,
     *,
     resolution: int = 200,
     padding: float = 0.5,
     levels: tuple[float, ...] = (0.5, 0.9),
-):
+) -> np.ndarray:
     r"""Draw the decision regions of a classifier of points in the plane.
 
     Evaluates ``predict_fn`` on a ``resolution`` by ``resolution`` grid that covers the
-    points ``x`` (plus ``padding``), colours each grid point by its predicted class
+    ``points`` (plus ``padding``), colours each grid point by its predicted class
     :math:`\arg\max_j y_j` (light shades of ``PALETTE``), draws the contour lines where
     the largest probability :math:`\max_j y_j` equals each of ``levels``, and scatters
     the points in their true classes' colours.
@@ -298,8 +452,8 @@ def decision_regions(
     predict_fn : callable
         Maps an ndarray of shape (m, 2) to class probabilities of shape (m, k), one
         row per point (numpy or anything ``numpy.asarray`` accepts).
-    x : array_like of shape (n, 2)
-        The data points.
+    points : array_like of shape (n, 2)
+        The data points (features :math:`a_i` in the plane).
     labels : array_like of shape (n,)
         Their classes, integers in ``0 .. k - 1`` (at most ``len(PALETTE)`` classes).
     resolution : int, default 200
@@ -316,9 +470,20 @@ def decision_regions(
 
     Raises
     ------
+    TypeError
+        ``ax`` not an Axes, ``predict_fn`` not callable, non-numeric or complex ``points``,
+        labels that are not integers (``1.5`` is no class), ``resolution`` not an int,
+        ``padding`` or a level not a number.
     ValueError
-        ``x`` not of shape (n, 2), ``labels`` of another length, more classes than
-        colours, ``predict_fn`` returning the wrong shape, ``resolution < 2``.
+        ``points`` not of shape (n, 2) or with NaN/inf, ``labels`` of another length or
+        negative, more classes than colours, a label without a column of
+        ``predict_fn``'s output, ``predict_fn`` returning the wrong shape or rows that
+        are not probabilities (NaN, negative, not summing to 1), ``resolution < 2``,
+        negative ``padding``, levels outside (0, 1].
+
+    See Also
+    --------
+    celib.datasets.gaussian_blobs : labelled points in the plane to classify.
 
     Examples
     --------
@@ -334,29 +499,39 @@ def decision_regions(
     >>> regions.shape, sorted(np.unique(regions).tolist())
     ((200, 200), [0, 1])
     """
-    import numpy as np
     from matplotlib.colors import ListedColormap
 
-    x = np.asarray(x, dtype=float)
-    labels = np.asarray(labels)
-    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] == 0:
-        raise ValueError(f"x must have shape (n, 2) with n >= 1, got {x.shape}")
+    _check_axes(ax)
+    _checks.check_callable(predict_fn, "predict_fn", "a function of points (m, 2)")
+    x = _checks.real_array(points, "points", shape=(None, 2))
+    labels = _checks.label_array(labels, "labels")
     if labels.shape != (x.shape[0],):
         raise ValueError(f"labels must have shape ({x.shape[0]},), got {labels.shape}")
-    if int(resolution) != resolution or resolution < 2:
-        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    resolution = _checks.count(resolution, "resolution", 2)
+    padding = _checks.real_scalar(padding, "padding", nonnegative=True)
+    if not isinstance(levels, tuple | list):
+        raise TypeError(f"levels must be a tuple of numbers, got {_checks.describe(levels)}")
+    levels = tuple(_checks.real_scalar(v, "levels", positive=True) for v in levels)
+    if any(v > 1 for v in levels):
+        raise ValueError(f"levels must lie in (0, 1] (they are probabilities), got {levels}")
     lo, hi = x.min(axis=0) - padding, x.max(axis=0) + padding
     g0, g1 = np.meshgrid(
         np.linspace(lo[0], hi[0], int(resolution)), np.linspace(lo[1], hi[1], int(resolution))
     )
     grid = np.stack([g0.ravel(), g1.ravel()], axis=1)
-    probs = np.asarray(predict_fn(grid), dtype=float)
+    probs = _checks.real_array(predict_fn(grid), "predict_fn's output", finite=False)
     if probs.ndim != 2 or probs.shape[0] != grid.shape[0]:
         raise ValueError(
             f"predict_fn must return probabilities of shape (m, k) for m = {grid.shape[0]} "
             f"points, got {probs.shape}"
         )
-    k = max(probs.shape[1], int(labels.max()) + 1 if labels.size else 0)
+    _checks.check_probabilities(np, probs, "predict_fn's output", axis=1)
+    k = probs.shape[1]
+    if labels.max() >= k:
+        raise ValueError(
+            f"labels must be < {k}, the number of classes predict_fn returns, got "
+            f"{int(labels.max())}"
+        )
     if k > len(PALETTE):
         raise ValueError(f"at most {len(PALETTE)} classes can be coloured, got {k}")
     colours = ListedColormap(PALETTE[:k])
@@ -386,22 +561,23 @@ def decision_regions(
 # ------------------------------------------------------------------------ benchmarks
 
 
-def _check_benchmark(name: str, result: object) -> dict:
+def _check_benchmark(label: str, result: object) -> dict:
+    """``result`` if it is a benchmark summary; ``label`` names it in messages."""
     if not isinstance(result, dict) or not isinstance(result.get("cases"), dict):
         raise TypeError(
-            f"result {name!r} must be a benchmark summary (a dict with 'cases', as written "
-            f"by benchmarks/_harness.py), got {type(result).__name__}"
+            f"{label} must be a benchmark summary (a dict with 'cases', as written "
+            f"by benchmarks/_harness.py), got {_checks.describe(result)}"
         )
     cases = result["cases"]
     if not cases:
-        raise ValueError(f"result {name!r} has no cases")
+        raise ValueError(f"{label} has no cases")
     baseline = result.get("baseline")
     if baseline not in cases:
-        raise ValueError(f"result {name!r}: baseline {baseline!r} is not one of its cases")
+        raise ValueError(f"{label}: baseline {baseline!r} is not one of its cases")
     for case, r in cases.items():
         missing = {"time_s", "peak_extra_bytes", "time_ratio", "memory_ratio"} - set(r)
         if missing:
-            raise ValueError(f"result {name!r}, case {case!r} lacks {sorted(missing)}")
+            raise ValueError(f"{label}, case {case!r} lacks {sorted(missing)}")
     return result
 
 
@@ -446,7 +622,8 @@ def benchmark_table(name: str, result: dict) -> str:
       celib                          0.200s      0.40    0.500 GB      0.31
       (x base: ratio to torch)
     """
-    result = _check_benchmark(name, result)
+    name = _check_text(name, "name")
+    result = _check_benchmark(f"result ({name!r})", result)
     head = name
     if "dtype" in result and "device" in result:
         shape = ", ".join(f"{k} = {v}" for k, v in result.get("shape", {}).items())
@@ -499,10 +676,14 @@ def benchmark_bars(results: dict[str, dict]) -> Figure:
     >>> [ax.get_xlabel() for ax in fig.axes]
     ['time / torch', 'memory / torch']
     """
+    if not isinstance(results, Mapping):
+        raise TypeError(
+            f"results must be a dict of title -> benchmark summary, got {_checks.describe(results)}"
+        )
     if not results:
         raise ValueError("results is empty: give at least one benchmark summary")
     for name, result in results.items():
-        _check_benchmark(name, result)
+        _check_benchmark(f"results[{name!r}]", result)
     fig, axes = new_figure(len(results), 2, width=5.0 * len(results), height=5.2, squeeze=False)
     for col, (name, result) in enumerate(results.items()):
         cases = list(result["cases"])

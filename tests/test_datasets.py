@@ -15,14 +15,14 @@ from celib.datasets import calibration_bins, gaussian_blobs, logistic_data
 
 
 def test_logistic_data_shapes_and_determinism():
-    x, t = logistic_data(50, [1.0, -2.0, 0.5], 0.3, seed=7)
+    x, t = logistic_data(50, [1.0, -2.0, 0.5], 0.3, rng=7)
     assert x.shape == (50, 3) and t.shape == (50,)
     assert x.dtype == np.float64 and t.dtype == np.float64
     assert set(np.unique(t)) <= {0.0, 1.0}
-    x2, t2 = logistic_data(50, [1.0, -2.0, 0.5], 0.3, seed=7)
+    x2, t2 = logistic_data(50, [1.0, -2.0, 0.5], 0.3, rng=7)
     np.testing.assert_array_equal(x, x2)
     np.testing.assert_array_equal(t, t2)
-    x3, _ = logistic_data(50, [1.0, -2.0, 0.5], 0.3, seed=8)
+    x3, _ = logistic_data(50, [1.0, -2.0, 0.5], 0.3, rng=8)
     assert not np.array_equal(x, x3)
 
 
@@ -30,7 +30,7 @@ def test_logistic_data_follows_the_sigmoid():
     # Within bins of the true logit, the frequency of t = 1 matches the mean of
     # sigmoid(logit) (scipy's expit), within 4 binomial standard errors.
     w, b = np.array([1.5, -0.5]), 0.25
-    x, t = logistic_data(200_000, w, b, seed=1)
+    x, t = logistic_data(200_000, w, b, rng=1)
     z = x @ w + b
     edges = np.quantile(z, np.linspace(0, 1, 21))
     which = np.clip(np.searchsorted(edges, z, side="right") - 1, 0, 19)
@@ -43,7 +43,7 @@ def test_logistic_data_follows_the_sigmoid():
 
 def test_logistic_data_mle_recovers_the_parameters():
     w, b = np.array([2.0, -1.0]), 0.5
-    x, t = logistic_data(20_000, w, b, seed=2)
+    x, t = logistic_data(20_000, w, b, rng=2)
     a = np.column_stack([x, np.ones(len(x))])
 
     def nll(theta):  # scipy's log_expit, independent of celib
@@ -56,7 +56,7 @@ def test_logistic_data_mle_recovers_the_parameters():
 
 def test_logistic_data_extreme_logits_do_not_overflow():
     with np.errstate(all="raise"):
-        x, t = logistic_data(1000, [1e4], 0.0, seed=3)
+        x, t = logistic_data(1000, [1e4], 0.0, rng=3)
     # P(t = 1) = sigmoid(1e4 x) is 0 or 1 unless |x| < ~4e-3
     decided = np.abs(x[:, 0]) > 0.01
     np.testing.assert_array_equal(t[decided], (x[decided, 0] > 0).astype(float))
@@ -68,11 +68,11 @@ def test_logistic_data_extreme_logits_do_not_overflow():
         ({"n": 0, "weights": [1.0]}, ValueError, "n must be >= 1"),
         ({"n": 2.0, "weights": [1.0]}, TypeError, "n must be an integer"),
         ({"n": True, "weights": [1.0]}, TypeError, "n must be an integer"),
-        ({"n": 5, "weights": []}, ValueError, "weights must be a non-empty vector"),
-        ({"n": 5, "weights": [[1.0]]}, ValueError, "weights must be a non-empty vector"),
+        ({"n": 5, "weights": []}, ValueError, "weights is empty"),
+        ({"n": 5, "weights": [[1.0]]}, ValueError, "weights must be 1-D"),
         ({"n": 5, "weights": [np.nan]}, ValueError, "weights must be finite"),
-        ({"n": 5, "weights": ["a"]}, TypeError, "weights must be an array of real numbers"),
-        ({"n": 5, "weights": [1.0], "bias": np.inf}, ValueError, "bias must be finite"),
+        ({"n": 5, "weights": ["a"]}, TypeError, "weights must hold real numbers"),
+        ({"n": 5, "weights": [1.0], "bias": np.inf}, ValueError, "bias must be a finite number"),
     ],
 )
 def test_logistic_data_bad_input(kwargs, error, match):
@@ -85,7 +85,7 @@ def test_logistic_data_bad_input(kwargs, error, match):
 
 def test_gaussian_blobs_moments_and_labels():
     centers = np.array([[0.0, 0.0], [4.0, 1.0], [-2.0, 3.0]])
-    x, labels = gaussian_blobs(5000, centers, scale=0.7, seed=0)
+    x, labels = gaussian_blobs(5000, centers, scale=0.7, rng=0)
     assert x.shape == (15000, 2) and labels.dtype == np.int64
     np.testing.assert_array_equal(np.bincount(labels), [5000, 5000, 5000])
     assert not np.array_equal(labels[:100], np.sort(labels[:100]))  # shuffled
@@ -99,8 +99,8 @@ def test_gaussian_blobs_moments_and_labels():
 
 
 def test_gaussian_blobs_deterministic():
-    a = gaussian_blobs(3, [[0.0], [1.0]], seed=4)
-    b = gaussian_blobs(3, [[0.0], [1.0]], seed=4)
+    a = gaussian_blobs(3, [[0.0], [1.0]], rng=4)
+    b = gaussian_blobs(3, [[0.0], [1.0]], rng=4)
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
 
@@ -110,10 +110,14 @@ def test_gaussian_blobs_deterministic():
     [
         ({"n_per_class": 0, "centers": [[0.0]]}, ValueError, "n_per_class must be >= 1"),
         ({"n_per_class": 1.5, "centers": [[0.0]]}, TypeError, "n_per_class must be an integer"),
-        ({"n_per_class": 2, "centers": [0.0, 1.0]}, ValueError, "centers must be a non-empty 2-D"),
+        ({"n_per_class": 2, "centers": [0.0, 1.0]}, ValueError, "centers must be 2-D"),
         ({"n_per_class": 2, "centers": [[np.inf]]}, ValueError, "centers must be finite"),
-        ({"n_per_class": 2, "centers": [[0.0]], "scale": 0.0}, ValueError, "scale must be pos"),
-        ({"n_per_class": 2, "centers": [[0.0]], "scale": np.nan}, ValueError, "scale must be fin"),
+        ({"n_per_class": 2, "centers": [[0.0]], "scale": 0.0}, ValueError, "scale must be > 0"),
+        (
+            {"n_per_class": 2, "centers": [[0.0]], "scale": np.nan},
+            ValueError,
+            "scale must be a finite number",
+        ),
     ],
 )
 def test_gaussian_blobs_bad_input(kwargs, error, match):
@@ -199,13 +203,61 @@ def test_calibration_constant_prediction():
         ([0.5, np.nan], [0, 1], 10, ValueError, "probs must be finite"),
         ([0.5, 0.5], [0, 2], 10, ValueError, "targets must be 0 or 1"),
         ([0.5, 0.5], [0, 1, 1], 10, ValueError, "targets must have the shape of probs"),
-        ([], [], 10, ValueError, "probs must be a non-empty vector"),
-        ([[0.5]], [[1]], 10, ValueError, "probs must be a non-empty vector"),
+        ([], [], 10, ValueError, "probs is empty"),
+        ([[0.5]], [[1]], 10, ValueError, "probs must be 1-D"),
         ([0.5], [1], 0, ValueError, "n_bins must be >= 1"),
         ([0.5], [1], 2.5, TypeError, "n_bins must be an integer"),
-        (["x"], [1], 2, TypeError, "probs must be an array of real numbers"),
+        (["x"], [1], 2, TypeError, "probs must hold real numbers"),
     ],
 )
 def test_calibration_bins_bad_input(probs, targets, n_bins, error, match):
     with pytest.raises(error, match=match):
         calibration_bins(probs, targets, n_bins)
+
+
+# ------------------------------------------------------- issue 11: regression tests
+
+
+def test_rng_accepts_a_generator_or_an_int():
+    x1, t1 = logistic_data(20, [1.0, -1.0], rng=np.random.default_rng(3))
+    x2, t2 = logistic_data(20, [1.0, -1.0], rng=3)
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(t1, t2)
+    g = np.random.default_rng(0)
+    a, _ = gaussian_blobs(2, [[0.0], [1.0]], rng=g)
+    b, _ = gaussian_blobs(2, [[0.0], [1.0]], rng=g)  # the generator advanced
+    assert not np.array_equal(a, b)
+    for bad in (None, 1.5, "0", np.random.RandomState(0)):
+        with pytest.raises(TypeError, match="rng must be a numpy.random.Generator or an int"):
+            logistic_data(5, [1.0], rng=bad)
+    with pytest.raises(ValueError, match="rng must be a non-negative int seed"):
+        gaussian_blobs(2, [[0.0]], rng=-1)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: logistic_data(5, [1.0], bias=[0.5]), TypeError, "bias must be a real number"),
+        (lambda: logistic_data(5, [1.0], bias="1"), TypeError, "bias must be a real number"),
+        (lambda: logistic_data(5, [1.0], bias=True), TypeError, "bias must be a real number"),
+        (lambda: logistic_data(5, [1 + 1j]), TypeError, "weights must hold real numbers"),
+        (lambda: logistic_data(5, np.array([1 + 0j])), TypeError, "weights must hold real"),
+        (lambda: logistic_data(5, [[1.0], [1.0, 2.0]]), TypeError, "weights must be array-like"),
+        (lambda: logistic_data(None, [1.0]), TypeError, "n must be an integer, got None"),
+        (lambda: gaussian_blobs(2, [[0.0]], scale=[1.0]), TypeError, "scale must be a real"),
+        (lambda: gaussian_blobs(2, [[0.0]], scale=-1.0), ValueError, "scale must be > 0"),
+        (lambda: gaussian_blobs(2, np.array([[1j]])), TypeError, "centers must hold real"),
+        (lambda: gaussian_blobs(2, None), TypeError, "centers must be array-like"),
+        (
+            lambda: calibration_bins(np.array([0.5 + 0j]), [1]),
+            TypeError,
+            "probs must hold real numbers",
+        ),
+        (lambda: calibration_bins([0.5], [1 + 0j]), TypeError, "targets must hold real"),
+        (lambda: calibration_bins([0.5], [1], n_bins=np.nan), TypeError, "n_bins must be an"),
+        (lambda: calibration_bins([0.5], [1], n_bins="3"), TypeError, "n_bins must be an"),
+    ],
+)
+def test_bad_types_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -22,6 +22,7 @@ from celib import (
     cross_entropy,
     entropy,
     kl_divergence,
+    shannon_code,
 )
 
 mpmath.mp.dps = 50
@@ -537,3 +538,52 @@ def test_shannon_code_bad_input():
         celib.shannon_code([[0.5, 0.5]])
     with pytest.raises(ValueError, match="q is not normalised"):
         celib.shannon_code([0.5, 0.6])
+
+
+# ------------------------------------------------------- issue 11: regression tests
+
+
+def test_mean_of_no_terms_is_an_error():
+    for call in (
+        lambda r: binary_cross_entropy([], [], reduction=r),
+        lambda r: binary_cross_entropy([], [], from_logits=True, reduction=r),
+        lambda r: categorical_cross_entropy(np.zeros(0, dtype=int), np.zeros((0, 3)), reduction=r),
+        lambda r: categorical_cross_entropy(np.zeros((0, 3)), np.zeros((0, 3)), reduction=r),
+    ):
+        with pytest.raises(ValueError, match="reduction='mean' of no terms is 0/0.*t and y"):
+            call("mean")
+        assert call("sum") == 0.0
+        assert call("none").shape == (0,)
+    with pytest.raises(ValueError, match="no terms"):
+        binary_cross_entropy(torch.zeros(0), torch.zeros(0))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: entropy([0.5, 0.5], base="2"), TypeError, "base must be a number"),
+        (lambda: entropy([0.5, 0.5], base=[2]), TypeError, "base must be a number"),
+        (lambda: cross_entropy([0.5, 0.5], [0.5, 0.5], axis=0.0), TypeError, "axis must be an"),
+        (lambda: cross_entropy([0.5, 0.5], None), TypeError, "q must be array-like"),
+        (lambda: cross_entropy([0.5, 0.5], "ab"), TypeError, "q must be array-like"),
+        (lambda: kl_divergence([[0.5], [0.5, 0.5]], [0.5, 0.5]), TypeError, "p must be array"),
+        (lambda: kl_divergence(np.array([0.5 + 0j, 0.5]), [0.5, 0.5]), TypeError, "p must hold"),
+        (lambda: binary_cross_entropy([1.0], [0.5], from_logits="no"), TypeError, "from_logits"),
+        (lambda: binary_cross_entropy([1.0], [0.5], reduction=None), TypeError, "reduction"),
+        (lambda: categorical_cross_entropy([0], [[0.5, 0.5]], from_logits=1), TypeError, "from_"),
+        (lambda: categorical_cross_entropy([True], [[0.5, 0.5]]), TypeError, "t must be integer"),
+        (lambda: shannon_code([[0.5], [0.5, 0.5]]), TypeError, "q must be array-like"),
+        (lambda: shannon_code(None), TypeError, "q must be array-like"),
+    ],
+)
+def test_wrong_types_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_default_device_without_torch_says_which_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ModuleNotFoundError
+    with pytest.raises(ImportError, match=r"pip install celib\[torch\]"):
+        celib.default_device()

@@ -220,9 +220,9 @@ def _logp(x, y):
     ("data", "match"),
     [
         ((np.array([1.0, 2.0]), np.array([1])), "same number of samples, got 2 and 1"),
-        ((np.array([1.0, np.nan]), np.array([1, 0])), "data x contains NaN"),
-        ((np.array([1.0, 2.0]), np.array([1.0, np.nan])), "data y contains NaN"),
-        ((np.array([]), np.array([])), "data x is empty"),
+        ((np.array([1.0, np.nan]), np.array([1, 0])), "data's inputs a contains NaN"),
+        ((np.array([1.0, 2.0]), np.array([1.0, np.nan])), "data's targets t contains NaN"),
+        ((np.array([]), np.array([])), "data's inputs a is empty"),
         ((np.array([1.0]), np.array([1]), np.array([2])), "tuple of 3"),
     ],
 )
@@ -267,7 +267,7 @@ def test_bad_model_reduction_base():
     with pytest.raises(ValueError, match="reduction must be one of"):
         empirical_cross_entropy(stats.norm(), np.array([1.0]), reduction="avg")
     for base in (1, 0, -2, math.inf):
-        with pytest.raises(ValueError, match="base must be a finite positive number other"):
+        with pytest.raises(ValueError, match="base must be a positive finite number other"):
             empirical_cross_entropy(stats.norm(), np.array([1.0]), base=base)
 
 
@@ -425,3 +425,85 @@ def test_never_worse_than_grid_search_on_gamma_shape():
 def test_bad_input(family, data, kwargs, error, match):
     with pytest.raises(error, match=match):
         minimize_cross_entropy(family, data, **kwargs)
+
+
+# ------------------------------------------------------- issue 11: regression tests
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"base": "2"}, TypeError, "base must be a number .*got '2'"),
+        ({"base": [2]}, TypeError, "base must be a number"),
+        ({"base": True}, TypeError, "base must be a number"),
+        ({"base": np.nan}, ValueError, "base must be a positive finite number"),
+        ({"reduction": None}, TypeError, "reduction must be one of"),
+        ({"reduction": "avg"}, ValueError, "reduction must be one of"),
+    ],
+)
+def test_empirical_cross_entropy_bad_options(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        empirical_cross_entropy(stats.norm(), np.array([1.0, 2.0]), **kwargs)
+
+
+def test_empirical_cross_entropy_bad_models():
+    # an unfrozen family with shapes: say which parameters are missing
+    with pytest.raises(TypeError, match="model must be a frozen distribution.*stats.gamma.*a"):
+        empirical_cross_entropy(stats.gamma, np.array([1.0, 2.0]))
+    # a family without shapes is its standard law, as in celib.measure
+    got = empirical_cross_entropy(stats.norm, np.array([0.0]))
+    assert got == pytest.approx(0.5 * math.log(2 * math.pi), rel=1e-15)
+    with pytest.raises(TypeError, match="model's parameter loc must be a real number"):
+        empirical_cross_entropy(stats.norm(loc="a"), np.array([1.0]))
+    with pytest.raises(ValueError, match="model's parameter scale must be finite"):
+        empirical_cross_entropy(stats.norm(scale=np.nan), np.array([1.0]))
+    with pytest.raises(ValueError, match="model has parameters outside the domain"):
+        empirical_cross_entropy(stats.norm(0, -1), np.array([1.0]))
+    # complex data, even for a callable model
+    with pytest.raises(TypeError, match="data must be real numbers, got dtype complex128"):
+        empirical_cross_entropy(lambda z: -np.abs(z), np.array([1.0 + 1j]))
+
+
+def test_empirical_cross_entropy_returns_a_numpy_scalar():
+    got = empirical_cross_entropy(stats.norm(), np.array([0.0, 1.0]))
+    assert isinstance(got, np.float64)
+    assert type(empirical_cross_entropy(stats.norm(), [0.0], reduction="sum")) is np.float64
+
+
+@pytest.mark.parametrize(
+    ("family", "kwargs", "error", "match"),
+    [
+        (stats.norm, {"fixed": ["loc"]}, TypeError, "fixed must be a mapping"),
+        (stats.norm, {"fixed": "loc"}, TypeError, "fixed must be a mapping"),
+        (stats.norm, {"x0": [1.0]}, TypeError, "x0 must be a mapping"),
+        (stats.norm, {"fixed": {"loc": "a"}}, TypeError, r"fixed\['loc'\] must be a real"),
+        (stats.norm, {"x0": {"loc": "a"}}, TypeError, r"x0\['loc'\] must be a real number"),
+        (stats.norm, {"x0": {"loc": None}}, TypeError, r"x0\['loc'\] must be a real number"),
+        (stats.norm, {"fixed": {"loc": np.nan}}, ValueError, r"fixed\['loc'\] must be a fin"),
+        (stats.norm, {"fixed": {1: 0.0}}, TypeError, "fixed: parameter names must be str"),
+        (stats.binom, {"fixed": {"n": 5.5}}, ValueError, "fixed: n of stats.binom must be an int"),
+        (stats.gamma(2.0), {}, TypeError, "not a frozen distribution"),
+    ],
+)
+def test_minimize_bad_fixed_and_x0(family, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        minimize_cross_entropy(family, [1.0, 2.0, 4.0], **kwargs)
+
+
+def test_minimize_integer_shape_given_as_float_is_fine():
+    fit = minimize_cross_entropy(stats.binom, [1, 2, 4], fixed={"n": 5.0})
+    assert fit.args[0] == 5 and isinstance(fit.args[0], int)
+    assert fit.args[1] == pytest.approx(7 / 15, rel=1e-8)
+
+
+@pytest.mark.parametrize("c", [1e307, 1e-300, 3e200])
+def test_minimize_rescales_extreme_data(c):
+    # the MLE of a normal scale is the population standard deviation sqrt(2/3) c; at
+    # 1e307 the squares overflow unless the data are rescaled
+    fit = minimize_cross_entropy(stats.norm, [c, -c, 0.0])
+    assert fit.kwds["loc"] == pytest.approx(0.0, abs=1e-9 * c)
+    assert fit.kwds["scale"] == pytest.approx(math.sqrt(2 / 3) * c, rel=1e-9)
+    fixed = minimize_cross_entropy(stats.norm, [c, -c, 0.0], fixed={"loc": 0.0})
+    assert fixed.kwds["scale"] == pytest.approx(math.sqrt(2 / 3) * c, rel=1e-9)
+    expon = minimize_cross_entropy(stats.expon, [c, 2 * c, 3 * c])
+    assert expon.kwds["scale"] == pytest.approx(2 * c, rel=1e-9)

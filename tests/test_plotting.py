@@ -29,8 +29,11 @@ def test_simplex_vertices_map_to_triangle_corners():
 
 
 def test_simplex_grid_bad_resolution():
-    with pytest.raises(ValueError, match="resolution must be an integer >= 3"):
+    with pytest.raises(ValueError, match="resolution must be >= 3, got 2"):
         plotting.simplex_grid(2)
+    for bad in ("abc", None, np.nan, np.inf, 150.0, True):
+        with pytest.raises(TypeError, match="resolution must be an integer"):
+            plotting.simplex_grid(bad)
 
 
 def test_figure_helpers_draw():
@@ -39,8 +42,31 @@ def test_figure_helpers_draw():
     cs = plotting.simplex_heatmap(ax, q, q[:, 0], label="q1")
     assert len(cs.levels) > 2
     assert matplotlib.rcParams["figure.facecolor"] == "white"
-    with pytest.raises(ValueError, match="ncols and nrows must be >= 1"):
+    with pytest.raises(ValueError, match="ncols must be >= 1"):
         plotting.new_figure(0)
+    with pytest.raises(ValueError, match="height must be > 0"):
+        plotting.new_figure(height=-1.0)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_two_column_q_is_refused():
+    # issue 11: a 2-column q raised an IndexError deep inside
+    with pytest.raises(ValueError, match=r"q must hold points .*shape \(\.\.\., 3\)"):
+        plotting.simplex_to_xy(np.full((4, 2), 0.5))
+    fig, ax = plotting.new_figure()
+    with pytest.raises(ValueError, match="q must hold points"):
+        plotting.simplex_heatmap(ax, np.full((4, 2), 0.5), np.zeros(4))
+    q, _ = plotting.simplex_grid(5)
+    with pytest.raises(ValueError, match=r"values must have shape \(6,\)"):
+        plotting.simplex_heatmap(ax, q, np.zeros(5))
+    with pytest.raises(ValueError, match="values must be finite"):
+        plotting.simplex_heatmap(ax, q, np.full(6, np.inf))
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plotting.simplex_heatmap(None, q, np.zeros(6))
+    with pytest.raises(TypeError, match="q must hold real numbers"):
+        plotting.simplex_to_xy(np.full((2, 3), 1j))
     import matplotlib.pyplot as plt
 
     plt.close("all")

@@ -93,11 +93,24 @@ def test_decision_regions_without_contours():
 @pytest.mark.parametrize(
     ("x", "labels", "predict", "kwargs", "match"),
     [
-        ([[0.0, 1.0, 2.0]], [0], None, {}, r"x must have shape \(n, 2\)"),
+        ([[0.0, 1.0, 2.0]], [0], None, {}, r"points must have shape \(n, 2\)"),
         ([[0.0, 1.0]], [0, 1], None, {}, r"labels must have shape \(1,\)"),
         ([[0.0, 1.0]], [0], lambda z: z[:, 0], {}, "predict_fn must return probabilities"),
-        ([[0.0, 1.0]], [0], None, {"resolution": 1}, "resolution must be an integer >= 2"),
-        ([[0.0, 1.0]], [9], None, {}, "at most 7 classes can be coloured"),
+        ([[0.0, 1.0]], [0], None, {"resolution": 1}, "resolution must be >= 2"),
+        (
+            [[0.0, 1.0]],
+            [8],
+            lambda z: np.full((len(z), 9), 1 / 9),
+            {},
+            "at most 7 classes can be coloured",
+        ),
+        # issue 11: labels without a class, or predictions that are not probabilities
+        ([[0.0, 1.0]], [-1], None, {}, "labels must be class labels >= 0, got -1"),
+        ([[0.0, 1.0]], [2], None, {}, "labels must be < 2"),
+        ([[0.0, 1.0]], [0], lambda z: np.full((len(z), 2), np.nan), {}, "predict_fn's out"),
+        ([[0.0, 1.0]], [0], lambda z: np.full((len(z), 2), 0.7), {}, "not normalised"),
+        ([[0.0, 1.0]], [0], None, {"levels": (0.5, 2.0)}, r"levels must lie in \(0, 1\]"),
+        ([[0.0, 1.0]], [0], None, {"padding": -1.0}, "padding must be >= 0"),
     ],
 )
 def test_decision_regions_bad_input(x, labels, predict, kwargs, match):
@@ -105,6 +118,27 @@ def test_decision_regions_bad_input(x, labels, predict, kwargs, match):
     predict = predict or (lambda z: np.full((len(z), 2), 0.5))
     with pytest.raises(ValueError, match=match):
         plotting.decision_regions(ax, predict, x, labels, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("labels", "kwargs", "match"),
+    [
+        ([0.0], {}, "labels must hold integer class labels, got dtype float64"),
+        ([True], {}, "labels must hold integer class labels"),
+        (["a"], {}, "labels must hold real numbers"),
+        ([0], {"resolution": "abc"}, "resolution must be an integer, got 'abc'"),
+        ([0], {"resolution": None}, "resolution must be an integer, got None"),
+        ([0], {"resolution": np.nan}, "resolution must be an integer, got nan"),
+        ([0], {"resolution": np.inf}, "resolution must be an integer, got inf"),
+        ([0], {"levels": 0.5}, "levels must be a tuple"),
+    ],
+)
+def test_decision_regions_bad_types(labels, kwargs, match):
+    fig, ax = plotting.new_figure()
+    with pytest.raises(TypeError, match=match):
+        plotting.decision_regions(
+            ax, lambda z: np.full((len(z), 2), 0.5), [[0.0, 1.0]], labels, **kwargs
+        )
 
 
 # ------------------------------------------------------------------ benchmark summaries
