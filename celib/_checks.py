@@ -281,7 +281,7 @@ def real_array(
     (``None`` entries match any length), no entries (unless ``nonempty=False``), or
     NaN/inf (unless ``finite=False``). Booleans and integers are converted.
     """
-    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray):
+    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray | np.generic):
         raise TypeError(f"{name} must be a numpy array or array-like, got {describe(value)}")
     arr = _as_numpy(value, name).astype(np.float64, copy=False)
     if ndim is not None and arr.ndim != ndim:
@@ -307,7 +307,7 @@ def label_array(value: Any, name: str, *, n_classes: int | None = None) -> np.nd
     Float, bool, complex and string labels are a TypeError (a label 1.5 has no
     class); negative labels, or labels >= ``n_classes``, a ValueError.
     """
-    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray):
+    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray | np.generic):
         raise TypeError(f"{name} must be a numpy array or array-like, got {describe(value)}")
     arr = _as_numpy(value, name)
     if arr.dtype.kind not in "iu":

@@ -84,7 +84,7 @@ def _check_symbols(message: Any, name: str, n_symbols: int | None = None) -> NDA
 
 def _check_model(q: Any, n: int) -> NDArray[np.float64]:
     """``q`` as an (n, k) float64 array of probability rows (a 1-D ``q`` is repeated)."""
-    xp, arrs = _checks.namespace(q=np.asarray(q) if isinstance(q, list | tuple) else q)
+    xp, arrs = _checks.namespace(q=q)
     arr = _checks.floating(xp, arrs["q"], "q")
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim not in (1, 2):
@@ -352,7 +352,7 @@ def _cumulative(rows: NDArray[np.float64], total: int) -> Any:
 # ----------------------------------------------------------------- lengths and units
 
 
-def ideal_code_length(message: ArrayLike, q: ArrayLike, *, base: float = 2) -> float:
+def ideal_code_length(message: ArrayLike, q: ArrayLike, *, base: float | None = 2) -> float:
     r"""The ideal code length of a message under the model ``q``, in bits by default.
 
     .. math:: L_q(z_{1:n}) = -\sum_{i=1}^{n} \log_2 q_i(z_i) = n \, H_2(\hat p_n, q)
@@ -368,8 +368,8 @@ def ideal_code_length(message: ArrayLike, q: ArrayLike, *, base: float = 2) -> f
         The symbols.
     q : array_like, shape (k,) or (n, k)
         The model: one vector, or one predictive row per symbol.
-    base : float, optional
-        Logarithm base: 2 (bits, the default) or ``math.e`` (nats), ...
+    base : float or None, optional
+        Logarithm base: 2 (bits, the default); None or ``math.e`` give nats.
 
     Returns
     -------
@@ -454,7 +454,7 @@ def bits_per_character(nats_per_token: float, n_tokens: int, n_characters: int) 
     Parameters
     ----------
     nats_per_token : float
-        Mean cross-entropy per token in nats, :math:`\ge 0`.
+        Mean cross-entropy per token in nats, :math:`\ge 0` (``inf`` gives ``inf``).
     n_tokens, n_characters : int
         How many tokens and characters the same text has (both :math:`\ge 1`).
 

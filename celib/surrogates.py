@@ -42,13 +42,13 @@ bounds", J. Amer. Statist. Assoc. 101 (2006).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from celib import _checks
 from celib.discrete import binary_cross_entropy
 
 __all__ = [
@@ -70,11 +70,10 @@ __all__ = [
 KINDS: tuple[str, ...] = ("zero_one", "logistic", "hinge", "exponential", "squared")
 
 _SURROGATES = KINDS[1:]
-_REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---------------------------------------------------------------------------------------
-# private checks (candidates for celib._checks)
+# private checks (the shared ones are in celib._checks)
 # ---------------------------------------------------------------------------------------
 
 
@@ -119,39 +118,6 @@ def _check_labels(value: Any, name: str = "t") -> NDArray[np.float64]:
     if np.any(bad):
         raise ValueError(f"{name} must hold labels 0 or 1, got {t[bad][0]!r}")
     return t
-
-
-def _broadcast(names: tuple[str, ...], *arrays: NDArray[np.float64]) -> list[NDArray[Any]]:
-    try:
-        return list(np.broadcast_arrays(*arrays))
-    except ValueError as exc:
-        shapes = ", ".join(f"{n}{a.shape}" for n, a in zip(names, arrays))
-        raise ValueError(f"shapes do not broadcast: {shapes}") from exc
-
-
-def _check_reduction(reduction: object) -> str:
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    return reduction
-
-
-def _check_count(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        "rng must be a numpy.random.Generator (e.g. np.random.default_rng(0)) or an int "
-        f"seed, got {type(rng).__name__}"
-    )
 
 
 def _scalar(x: NDArray[np.float64]) -> Any:
@@ -332,7 +298,7 @@ def conditional_risk(eta: ArrayLike, scores: ArrayLike, kind: str = "logistic") 
     e = _check_real(eta, "eta")
     _check_interval(e, "eta", 0.0, 1.0)
     f = _check_real(scores, "scores")
-    e, f = _broadcast(("eta", "scores"), e, f)
+    e, f = _checks.broadcast(np, ("eta", "scores"), e, f)
     if kind == "logistic":
         risk = binary_cross_entropy(e, f, from_logits=True, reduction="none")
         return _scalar(np.asarray(risk, dtype=np.float64))
@@ -541,16 +507,26 @@ def excess_risk(
     0.166667
     """
     kind = _check_kind(kind)
-    reduction = _check_reduction(reduction)
+    reduction = _checks.check_reduction(reduction)
     e = _check_real(eta, "eta")
     _check_interval(e, "eta", 0.0, 1.0)
     f = _check_real(scores, "scores")
-    e, f = _broadcast(("eta", "scores"), e, f)
+    e, f = _checks.broadcast(np, ("eta", "scores"), e, f)
     if kind == "zero_one":
         wrong = np.where(f > 0, e < 0.5, e > 0.5)
         ex = np.where(wrong, np.abs(2.0 * e - 1.0), 0.0)
     elif kind == "logistic":
         ex = _logistic_excess(e, f)
+    elif kind == "squared":
+        # C - H = eta (1 - f)^2 + (1 - eta)(1 + f)^2 - 4 eta (1 - eta) = (f - (2 eta - 1))^2,
+        # a square: no cancellation near the optimum (C - H lost all digits there).
+        ex = (f - (2.0 * e - 1.0)) ** 2
+    elif kind == "exponential":
+        # C - H = eta e^-f + (1 - eta) e^f - 2 sqrt(eta (1 - eta))
+        #       = (sqrt(eta) e^(-f/2) - sqrt(1 - eta) e^(f/2))^2, a square again.
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = np.sqrt(e) * np.exp(-f / 2) - np.sqrt(1.0 - e) * np.exp(f / 2)
+            ex = np.where(np.isnan(d), np.inf, d * d)
     else:
         ex = np.maximum(
             np.asarray(conditional_risk(e, f, kind)) - minimal_conditional_risk(e, kind), 0.0
@@ -824,7 +800,7 @@ def minimize_empirical_risk(
     >>> import numpy as np
     >>> from celib.datasets import logistic_data
     >>> from celib.surrogates import minimize_empirical_risk
-    >>> x, t = logistic_data(2000, [2.0, -1.0], 0.5, seed=0)
+    >>> x, t = logistic_data(2000, [2.0, -1.0], 0.5, rng=0)
     >>> A = np.column_stack([x, np.ones(len(t))])
     >>> print(np.round(minimize_empirical_risk(A, t), 2))
     [ 1.95 -1.1   0.56]
@@ -836,7 +812,7 @@ def minimize_empirical_risk(
             "NP-hard (and its gradient is 0 almost everywhere); minimise a convex "
             f"surrogate instead, one of {_SURROGATES}"
         )
-    max_iter = _check_count(max_iter, "max_iter", 1)
+    max_iter = _checks.count(max_iter, "max_iter", 1)
     A = _check_real(features, "features")
     if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
         raise ValueError(f"features must be a non-empty 2-D array (n, d), got shape {A.shape}")
@@ -953,23 +929,23 @@ def logistic_optimism(
     """
     from celib.datasets import logistic_data
 
-    n = _check_count(n, "n", 2)
-    repeats = _check_count(repeats, "repeats", 1)
-    n_test = _check_count(n_test, "n_test", 1)
+    n = _checks.count(n, "n", 2)
+    repeats = _checks.count(repeats, "repeats", 1)
+    n_test = _checks.count(n_test, "n_test", 1)
     w = _check_real(weights, "weights")
     if w.ndim != 1 or w.size == 0:
         raise ValueError(f"weights must be a non-empty vector (shape (d,)), got shape {w.shape}")
     b = _check_real(bias, "bias")
     if b.ndim != 0:
         raise ValueError(f"bias must be a scalar, got shape {b.shape}")
-    gen = _check_rng(rng)
+    gen = _checks.rng(rng)
     theta_true = np.append(w, float(b))
     a_test = np.column_stack([gen.standard_normal((n_test, w.size)), np.ones(n_test)])
     eta_test = special.expit(a_test @ theta_true)
     seeds = gen.integers(0, 2**63 - 1, size=repeats)
     drop, excess = np.empty(repeats), np.empty(repeats)
     for r, seed in enumerate(seeds):
-        x, t = logistic_data(n, w, float(b), seed=int(seed))
+        x, t = logistic_data(n, w, float(b), rng=int(seed))
         A = np.column_stack([x, np.ones(n)])
         theta = minimize_empirical_risk(A, t, "logistic")
         drop[r] = empirical_risk(t, A @ theta_true) - empirical_risk(t, A @ theta)

@@ -322,7 +322,7 @@ def test_excess_risk_bound_logistic_against_mpmath():
 
 @pytest.fixture(scope="module")
 def data():
-    x, t = celib.datasets.logistic_data(400, [1.5, -1.0], 0.3, seed=3)
+    x, t = celib.datasets.logistic_data(400, [1.5, -1.0], 0.3, rng=3)
     return np.column_stack([x, np.ones(len(t))]), t
 
 
@@ -473,7 +473,7 @@ def test_elementwise_bad_values(func, arg, extra, value, error, match):
         (lambda: excess_risk([INF], [0.0]), ValueError, "eta contains inf"),
         (lambda: excess_risk([1.5], [0.0]), ValueError, r"eta must lie in \[0, 1\]"),
         (lambda: excess_risk([0.5], [0.0], "tangent"), ValueError, "kind must be one of"),
-        (lambda: excess_risk([0.5], [0.0], reduction=None), ValueError, "reduction must be"),
+        (lambda: excess_risk([0.5], [0.0], reduction=None), TypeError, "reduction must be"),
         (lambda: excess_risk_bound(0.1, kind=2.0), TypeError, "kind must be a string"),
         (lambda: optimal_score(0.5, kind="tangent"), ValueError, "kind must be one of"),
         (lambda: minimal_conditional_risk(0.5, kind=None), TypeError, "kind must be a string"),
