@@ -10,6 +10,9 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     empirical cross-entropy (average negative log-likelihood) and its minimisation.
 ``celib.nn``
     PyTorch training losses (drop-in replacements for ``torch.nn.functional``).
+``celib.scoring``
+    scoring rules and calibration: log and Brier scores, focal loss, the expected
+    calibration error, the calibration-refinement split, temperature scaling.
 ``celib.plotting``
     the book's figure helpers (matplotlib).
 ``celib.datasets``
@@ -37,7 +40,7 @@ __version__ = "0.1.0"
 # The book's modules (DESIGN.md), those present in this installation.
 _SUBMODULES = tuple(
     name
-    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting")
+    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting", "scoring")
     if importlib.util.find_spec(f"celib.{name}") is not None
 )
 
@@ -53,7 +56,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import datasets, measure, mle, nn, plotting  # noqa: F401
+    from celib import datasets, measure, mle, nn, plotting, scoring  # noqa: F401
 
 
 def __getattr__(name: str):
