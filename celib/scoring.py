@@ -748,14 +748,14 @@ def calibration_refinement(
     The examples are grouped by their forecast. In group :math:`b` (with :math:`n_b`
     examples) let :math:`\bar q_b` be the mean forecast and :math:`c_b` the observed
     frequencies of the classes; :math:`\bar c` are the overall frequencies. For a proper
-    score with divergence :math:`d` and entropy :math:`e(c) = S(c, c)` (log score:
-    :math:`d = \mathrm{KL}`, :math:`e = H`; Brier: :math:`d(c, q) = \|c - q\|^2`,
-    :math:`e(c) = 1 - \|c\|^2`),
+    score with divergence :math:`d` and entropy :math:`G(c) = S(c, c)` (log score:
+    :math:`d = \mathrm{KL}`, :math:`G = H`; Brier: :math:`d(c, q) = \|c - q\|^2`,
+    :math:`G(c) = 1 - \|c\|^2`),
 
     .. math::
         \frac1n \sum_b n_b\, S(c_b, \bar q_b)
         = \underbrace{\sum_b \tfrac{n_b}{n}\, d(c_b, \bar q_b)}_{\text{calibration}}
-        + \underbrace{e(\bar c) - \sum_b \tfrac{n_b}{n}\, d(c_b, \bar c)}_{
+        + \underbrace{G(\bar c) - \sum_b \tfrac{n_b}{n}\, d(c_b, \bar c)}_{
           \text{refinement} \,=\, \text{uncertainty} - \text{resolution}} .
 
     With ``n_bins=None`` the groups are the distinct forecasts, and the left side is the
