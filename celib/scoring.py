@@ -20,8 +20,8 @@ compares, the tools that measure calibration, and the one-parameter repair:
 
 It is a module of its own because these functions judge probabilities that a model has
 already produced; the losses that train the model live in :mod:`celib.discrete` and
-:mod:`celib.nn`. The log score *is* :func:`celib.categorical_cross_entropy` (and
-:func:`celib.binary_cross_entropy`): it is called here, never written again.
+:mod:`celib.nn`. The log score *is* :func:`~celib.discrete.categorical_cross_entropy` (and
+:func:`~celib.discrete.binary_cross_entropy`): it is called here, never written again.
 
 Conventions are those of :mod:`celib.discrete`: targets first, ``(t, y)``; integer labels
 or probability rows along ``axis``; ``binary=True`` for a probability of the event (or a
@@ -224,8 +224,8 @@ def log_score(
     strictly proper (the expectation is smallest at :math:`q = p` only) and the only
     strictly proper score that is *local*, depending on :math:`q` only through the
     probability :math:`q_j` of the outcome that happened (for three or more outcomes).
-    This is :func:`celib.categorical_cross_entropy` (``binary=True``:
-    :func:`celib.binary_cross_entropy`) under its scoring-rule name; soft target rows
+    This is :func:`~celib.discrete.categorical_cross_entropy` (``binary=True``:
+    :func:`~celib.discrete.binary_cross_entropy`) under its scoring-rule name; soft target rows
     ``t = p`` give the expected score :math:`H(p, q)`.
 
     Parameters
@@ -252,8 +252,8 @@ def log_score(
     Raises
     ------
     TypeError, ValueError
-        As :func:`celib.categorical_cross_entropy` / :func:`celib.binary_cross_entropy`;
-        ``binary`` not a bool.
+        As :func:`~celib.discrete.categorical_cross_entropy` or
+        :func:`~celib.discrete.binary_cross_entropy`; ``binary`` not a bool.
 
     References
     ----------
@@ -382,8 +382,8 @@ def focal_loss(
     the uniform one (:func:`focal_minimiser`). With ``binary=True``,
     :math:`\ell = -t (1 - y)^\gamma \log y - (1 - t)\, y^\gamma \log(1 - y)`.
 
-    Each :math:`-\log q_j` comes from :func:`celib.categorical_cross_entropy` (or
-    :func:`celib.binary_cross_entropy`), exact on logits, and :math:`1 - q_j` is computed
+    Each :math:`-\log q_j` comes from :func:`~celib.discrete.categorical_cross_entropy` (or
+    :func:`~celib.discrete.binary_cross_entropy`), exact on logits, and :math:`1 - q_j` is computed
     as :math:`-\mathrm{expm1}(\log q_j)`, without cancellation when :math:`q_j \approx 1`.
     Soft target rows need :math:`-\log q_j` for every class: :math:`k^2` numbers per row.
 
@@ -866,8 +866,8 @@ def fit_temperature(
               -\log \operatorname{softmax}(x_i / T)_{t_i} ,
 
     minimised over :math:`\log T` by scipy's bounded ``minimize_scalar`` (the loss is
-    computed by :func:`celib.categorical_cross_entropy`, or
-    :func:`celib.binary_cross_entropy` for one logit per example). Dividing the logits by
+    computed by :func:`~celib.discrete.categorical_cross_entropy`, or
+    :func:`~celib.discrete.binary_cross_entropy` for one logit per example). Dividing the logits by
     :math:`\hat T` leaves every arg max, so the accuracy, unchanged; it fixes the
     model's confidence (Guo et al., 2017). Fit it on data the model was not trained on.
 
@@ -895,7 +895,7 @@ def fit_temperature(
         Non-numeric input, ``bounds`` not a pair of numbers, ``binary`` not a bool.
     ValueError
         ``bounds`` not :math:`0 < \text{low} < \text{high}`, and as
-        :func:`celib.categorical_cross_entropy` with ``from_logits=True``.
+        :func:`~celib.discrete.categorical_cross_entropy` with ``from_logits=True``.
 
     References
     ----------
