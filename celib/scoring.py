@@ -476,20 +476,44 @@ def focal_loss(
 # --------------------------------------------------------------------------- focal minimiser
 
 
+_Q_LO, _Q_HI = 1e-300, 1.0 - 2.0**-53  # the search interval for a probability
+
+
+def _focal_log_h(q: float, gamma: float) -> float:
+    r""":math:`\log h(q)`, :math:`h(q) = -\frac{d}{dq}\big[-(1-q)^\gamma \log q\big]
+    = (1-q)^{\gamma-1}\big((1-q)/q - \gamma \log q\big)`, positive and decreasing on (0, 1).
+
+    In logarithms, so that large ``gamma`` does not underflow :math:`(1-q)^\gamma`.
+    """
+    return (gamma - 1.0) * math.log1p(-q) + math.log((1.0 - q) / q - gamma * math.log(q))
+
+
+def _focal_log_h_complement(x: float, gamma: float) -> float:
+    r""":math:`\log h(1 - x)`, accurate for tiny ``x`` (where ``1 - x`` rounds to 1)."""
+    return (gamma - 1.0) * math.log(x) + math.log(x / (1.0 - x) - gamma * math.log1p(-x))
+
+
 def _focal_h(q: float, gamma: float) -> float:
-    r""":math:`-\frac{d}{dq}\big[-(1-q)^\gamma \log q\big]`, positive and decreasing on (0, 1)."""
-    return (1 - q) ** gamma / q - (gamma * (1 - q) ** (gamma - 1) * math.log(q) if gamma else 0.0)
+    return math.exp(_focal_log_h(q, gamma))
 
 
-def _focal_h_inverse(v: float, gamma: float) -> float:
-    """The q in (0, 1) with h(q) = v."""
+def _focal_h_inverse(log_v: float, gamma: float) -> float:
+    """The q in (0, 1) with log h(q) = log_v (clipped to the search interval)."""
     from scipy.optimize import brentq
 
-    lo, hi = 1e-300, 1.0 - 2.0**-53
-    if _focal_h(hi, gamma) >= v:
-        return hi
-    log_v = math.log(v)
-    return brentq(lambda q: math.log(_focal_h(q, gamma)) - log_v, lo, hi, xtol=1e-300, rtol=1e-15)
+    if _focal_log_h(_Q_HI, gamma) >= log_v:
+        return _Q_HI
+    if _focal_log_h(_Q_LO, gamma) <= log_v:
+        return _Q_LO
+    # in u = log q, so that roots near 0 are found to full relative precision too
+    u = brentq(
+        lambda u: _focal_log_h(math.exp(u), gamma) - log_v,
+        math.log(_Q_LO),
+        math.log(_Q_HI),
+        xtol=1e-18,
+        rtol=1e-15,
+    )
+    return math.exp(u)
 
 
 def _focal_minimiser_row(p: NDArray[np.float64], gamma: float) -> NDArray[np.float64]:
@@ -502,31 +526,31 @@ def _focal_minimiser_row(p: NDArray[np.float64], gamma: float) -> NDArray[np.flo
         return q
     ps = p[support]
     if support.size == 2:
-        # One unknown: p_a h(q) = p_b h(1 - q), a decreasing function of q.
-        pa, pb = ps
+        # One unknown, the probability x <= 1/2 of the less likely class s (the order is
+        # kept): p_s h(x) = p_b h(1 - x), and the gap of the logs decreases in x.
+        small = int(np.argmin(ps))
+        log_ratio = math.log(ps[small]) - math.log(ps[1 - small])
 
         def gap(x: float) -> float:
-            return (
-                math.log(pa)
-                + math.log(_focal_h(x, gamma))
-                - math.log(pb)
-                - math.log(_focal_h(1.0 - x, gamma))
-            )
+            return log_ratio + _focal_log_h(x, gamma) - _focal_log_h_complement(x, gamma)
 
-        lo, hi = 1e-300, 1.0 - 2.0**-53
-        if gap(hi) >= 0:
-            x = hi
-        elif gap(1.0 - hi) <= 0:
-            x = 1.0 - hi
-        else:
-            x = brentq(gap, 1.0 - hi, hi, xtol=1e-300, rtol=1e-15)
-        q[support] = (x, 1.0 - x)
+        if gap(0.5) >= 0:
+            x = 0.5
+        else:  # in u = log x, as x may be as small as 1e-300
+            u = brentq(
+                lambda u: gap(math.exp(u)), math.log(_Q_LO), math.log(0.5), xtol=1e-18, rtol=1e-15
+            )
+            x = math.exp(u)
+        pair = np.empty(2)
+        pair[small], pair[1 - small] = x, 1.0 - x
+        q[support] = pair
         return q
 
     # Stationarity: p_j h(q_j) = lam for every j in the support, with sum_j q_j = 1.
+    log_p = np.log(ps)
+
     def excess(log_lam: float) -> float:
-        lam = math.exp(log_lam)
-        return sum(_focal_h_inverse(lam / pj, gamma) for pj in ps) - 1.0
+        return sum(_focal_h_inverse(log_lam - lp, gamma) for lp in log_p) - 1.0
 
     lo, hi = -1.0, 1.0
     while excess(lo) < 0:
@@ -534,7 +558,7 @@ def _focal_minimiser_row(p: NDArray[np.float64], gamma: float) -> NDArray[np.flo
     while excess(hi) > 0:
         hi += 2.0
     log_lam = brentq(excess, lo, hi, xtol=1e-15, rtol=1e-15)
-    qs = np.array([_focal_h_inverse(math.exp(log_lam) / pj, gamma) for pj in ps])
+    qs = np.array([_focal_h_inverse(log_lam - lp, gamma) for lp in log_p])
     q[support] = qs / qs.sum()
     return q
 
@@ -570,8 +594,8 @@ def focal_minimiser(
 
     Returns
     -------
-    numpy.ndarray, float64
-        :math:`q^\star`, the shape of ``p``.
+    numpy.ndarray or numpy.float64
+        :math:`q^\star`, the shape of ``p`` (a scalar for a scalar ``p`` when ``binary``).
 
     Raises
     ------
@@ -611,7 +635,7 @@ def focal_minimiser(
         out = np.stack([_focal_minimiser_row(row, gamma) for row in flat])
     out = out.reshape(rows.shape)
     if binary:
-        return out[..., 1]
+        return _a.finish(out[..., 1])
     return np.moveaxis(out, -1, axis)
 
 

@@ -329,6 +329,70 @@ def test_focal_minimiser_multiclass():
     )
 
 
+def _mp_focal_slope(p, y, gamma):
+    """d/dy of p g(y) + (1 - p) g(1 - y), g(q) = -(1 - q)^gamma log q, at 50 digits.
+
+    With h = -g', the slope is -p h(y) + (1 - p) h(1 - y); h(1 - x) is written in x, so
+    that a y within 1e-300 of 0 or 1 keeps its digits.
+    """
+    p, g = mpmath.mpf(p), mpmath.mpf(gamma)
+
+    def h(q):
+        return (1 - q) ** g / q - g * (1 - q) ** (g - 1) * mpmath.log(q)
+
+    def h_of_complement(x):  # h(1 - x)
+        return x**g / (1 - x) - g * x ** (g - 1) * mpmath.log1p(-x)
+
+    if y <= 0.5:
+        x = mpmath.mpf(y)
+        return -p * h(x) + (1 - p) * h_of_complement(x)
+    x = mpmath.mpf(1 - y)  # exact in floating point for y > 1/2
+    return -p * h_of_complement(x) + (1 - p) * h(x)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 20.0])
+@pytest.mark.parametrize("p", [1e-300, 1e-12, 1e-6, 0.3, 1 - 1e-6, 1 - 1e-12])
+def test_focal_minimiser_extreme_probabilities(p, gamma):
+    y = float(focal_minimiser(p, gamma=gamma, binary=True))
+    assert 0 < y < 1
+    # the expected focal loss decreases just below y and increases just above it (a y
+    # near 1 is only known to an ulp of 1: step by more than that)
+    step = max(min(y, 1 - y) * 1e-9, 2 * np.spacing(y))
+    below, above = y - step, y + step
+    assert _mp_focal_slope(p, below, gamma) < 0 < _mp_focal_slope(p, above, gamma)
+    # the classes' order does not matter
+    rows = focal_minimiser(np.array([[p, 1 - p], [1 - p, p]]), gamma=gamma)
+    np.testing.assert_array_equal(rows[0], rows[1][::-1])
+
+
+def test_focal_minimiser_tiny_probability_asymptotics():
+    # for p -> 0 the stationarity condition gives q ~ (p / (1 + gamma))^(1 / (1 + gamma))
+    for gamma in (0.5, 1.0, 2.0):
+        q = float(focal_minimiser(1e-300, gamma=gamma, binary=True))
+        assert q == pytest.approx((1e-300 / (1 + gamma)) ** (1 / (1 + gamma)), rel=1e-10)
+    assert isinstance(focal_minimiser(0.7, gamma=1.0, binary=True), np.floating)
+
+
+def test_focal_minimiser_multiclass_stationarity_with_mpmath():
+    for p, gamma in (
+        ([1e-9, 0.5 - 1e-9, 0.5], 2.0),
+        ([0.98, 0.01, 0.01], 50.0),
+        ([0.1, 0.2, 0.3, 0.4], 1.0),
+    ):
+        q = focal_minimiser(p, gamma=gamma)
+        g = mpmath.mpf(gamma)
+        h = [
+            mpmath.mpf(pj)
+            * (
+                (1 - mpmath.mpf(qj)) ** g / qj
+                - g * (1 - mpmath.mpf(qj)) ** (g - 1) * mpmath.log(qj)
+            )
+            for pj, qj in zip(p, q)
+        ]
+        for hj in h[1:]:
+            assert float(hj / h[0]) == pytest.approx(1.0, rel=1e-9)
+
+
 def test_focal_h_is_decreasing():
     q = np.linspace(1e-6, 1 - 1e-6, 2001)
     for gamma in (0.1, 0.5, 1.0, 2.0, 5.0, 10.0):
