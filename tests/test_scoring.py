@@ -12,6 +12,8 @@ import mpmath
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, special
 from sklearn.metrics import brier_score_loss, log_loss
 
@@ -647,3 +649,67 @@ def test_nn_focal_bad_input(kwargs, error, match):
     args = {"input": torch.tensor([[1.0, 2.0]]), "target": torch.tensor([0])} | kwargs
     with pytest.raises(error, match=match):
         nn_focal_loss(args.pop("input"), args.pop("target"), **args)
+
+
+# ------------------------------------------------------------ properties, dtypes, devices
+
+
+@st.composite
+def _two_distributions(draw):
+    k = draw(st.integers(2, 6))
+    weights = st.floats(0.01, 1.0)
+    p = np.array(draw(st.lists(weights, min_size=k, max_size=k)))
+    q = np.array(draw(st.lists(weights, min_size=k, max_size=k)))
+    return p / p.sum(), q / q.sum()
+
+
+@given(_two_distributions())
+@settings(max_examples=60, deadline=None)
+def test_log_and_brier_scores_are_strictly_proper(pq):
+    p, q = pq
+    excess_log = float(log_score(p, q)) - float(log_score(p, p))
+    excess_brier = float(brier_score(p, q)) - float(brier_score(p, p))
+    assert excess_log == pytest.approx(float(celib.kl_divergence(p, q)), abs=1e-12)
+    assert excess_brier == pytest.approx(float(np.sum((q - p) ** 2)), abs=1e-12)
+    if not np.allclose(p, q, rtol=0, atol=1e-6):
+        assert excess_log > 0 and excess_brier > 0
+
+
+def test_float32_torch_keeps_its_dtype():
+    x = torch.randn(6, 4, dtype=torch.float32)
+    t = torch.randint(0, 4, (6,))
+    for fn in (log_score, brier_score, focal_loss):
+        out = fn(t, x, from_logits=True)
+        assert out.dtype == torch.float32
+    np.testing.assert_allclose(
+        brier_score(t, x, from_logits=True).item(),
+        float(brier_score(t.numpy(), x.double().numpy(), from_logits=True)),
+        rtol=1e-6,
+    )
+
+
+def test_fit_temperature_at_a_bound_for_separable_data():
+    # every held-out example right with a margin: the loss keeps falling as T -> 0
+    x = np.array([[5.0, 0.0], [0.0, 5.0], [4.0, -1.0]])
+    t = np.array([0, 1, 0])
+    assert fit_temperature(t, x, bounds=(0.1, 10.0)) == pytest.approx(0.1, rel=1e-6)
+
+
+@pytest.mark.cuda
+def test_scores_on_cuda_match_cpu():
+    torch.manual_seed(3)
+    x = torch.randn(64, 7, dtype=torch.float64)
+    t = torch.randint(0, 7, (64,))
+    for fn in (log_score, brier_score, focal_loss):
+        cpu = fn(t, x, from_logits=True)
+        gpu = fn(t.cuda(), x.cuda(), from_logits=True)
+        assert gpu.device.type == "cuda"
+        torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-12, atol=0)
+    gx = x.cuda().requires_grad_(True)
+    nn_focal_loss(gx, t.cuda()).backward()
+    cx = x.clone().requires_grad_(True)
+    nn_focal_loss(cx, t).backward()
+    torch.testing.assert_close(gx.grad.cpu(), cx.grad, rtol=1e-10, atol=1e-14)
+    assert expected_calibration_error(t.cuda(), x.cuda(), from_logits=True) == pytest.approx(
+        expected_calibration_error(t, x, from_logits=True), rel=1e-12
+    )
