@@ -10,6 +10,9 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     empirical cross-entropy (average negative log-likelihood) and its minimisation.
 ``celib.nn``
     PyTorch training losses (drop-in replacements for ``torch.nn.functional``).
+``celib.scoring``
+    scoring rules and calibration: log and Brier scores, focal loss, the expected
+    calibration error, the calibration-refinement split, temperature scaling.
 ``celib.plotting``
     the book's figure helpers (matplotlib).
 ``celib.datasets``
@@ -73,7 +76,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import coding, datasets, measure, mle, nn, plotting, surrogates  # noqa: F401
+    from celib import coding, datasets, measure, mle, nn, plotting, scoring, surrogates  # noqa: F401
 
 
 def __getattr__(name: str):

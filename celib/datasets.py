@@ -261,3 +261,129 @@ def calibration_bins(probs: ArrayLike, targets: ArrayLike, n_bins: int = 10) -> 
     frequency[full] = sum_t[full] / count[full]
     ece = float(np.sum(np.abs(sum_t[full] - sum_p[full])) / p.size)
     return CalibrationBins(edges, count, confidence, frequency, ece)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+class DigitsSplit(NamedTuple):
+    """The digits data cut into train, validation and test sets, by :func:`load_digits`.
+
+    Each field is a pair ``(features, labels)``: features of shape (m, 64), float64 in
+    :math:`[0, 1]`, and labels of shape (m,), int64 in ``0 .. 9``.
+    """
+
+    #: Training examples.
+    train: tuple[NDArray[np.float64], NDArray[np.int64]]
+    #: Held-out examples for choices made after training (empty when not asked for).
+    validation: tuple[NDArray[np.float64], NDArray[np.int64]]
+    #: Test examples.
+    test: tuple[NDArray[np.float64], NDArray[np.int64]]
+
+
+def _digits_rng(rng: object) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, int | np.integer):
+        raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {rng!r}")
+    if rng < 0:
+        raise ValueError(f"rng must be a non-negative seed, got {rng}")
+    return np.random.default_rng(int(rng))
+
+
+def _digits_fraction(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not 0.0 <= value < 1.0:  # also rejects NaN
+        raise ValueError(f"{name} must lie in [0, 1), got {value}")
+    return value
+
+
+def load_digits(
+    *,
+    test_fraction: float = 0.25,
+    validation_fraction: float = 0.0,
+    rng: np.random.Generator | int = 0,
+) -> DigitsSplit:
+    r"""The handwritten digits of scikit-learn: 1797 images of 8x8 pixels, 10 classes.
+
+    A thin wrapper around ``sklearn.datasets.load_digits`` (the data ship inside the
+    scikit-learn wheel: nothing is downloaded). The pixel values, integers from 0 to 16,
+    are divided by 16, so the features lie in :math:`[0, 1]`; the examples are shuffled
+    by ``rng`` and cut into test, validation and training sets, in that order, of
+    ``round(test_fraction * 1797)``, ``round(validation_fraction * 1797)`` and the
+    remaining examples. The same ``rng`` gives the same split on every machine.
+
+    Parameters
+    ----------
+    test_fraction : float, default 0.25
+        Share of the examples kept for the test set, in :math:`[0, 1)`.
+    validation_fraction : float, default 0.0
+        Share kept for a validation set (for instance to fit a temperature), in
+        :math:`[0, 1)`.
+    rng : numpy.random.Generator or int, default 0
+        The generator, or its seed, that shuffles the examples.
+
+    Returns
+    -------
+    DigitsSplit
+        ``train``, ``validation`` and ``test``, each ``(features, labels)``.
+
+    Raises
+    ------
+    ImportError
+        scikit-learn is not installed (it comes with the ``dev`` extra,
+        ``pip install celib[dev]``, or ``pip install scikit-learn``).
+    TypeError
+        A fraction that is not a number, ``rng`` not a Generator or an int.
+    ValueError
+        A fraction outside :math:`[0, 1)`, fractions that leave no training example,
+        a negative seed.
+
+    References
+    ----------
+    E. Alpaydin and C. Kaynak, "Optical recognition of handwritten digits", UCI Machine
+    Learning Repository (1998).
+
+    Examples
+    --------
+    >>> from celib.datasets import load_digits
+    >>> digits = load_digits(test_fraction=0.25, validation_fraction=0.25, rng=0)
+    >>> [features.shape for features, labels in digits]
+    [(899, 64), (449, 64), (449, 64)]
+    >>> features, labels = digits.train
+    >>> float(features.min()), float(features.max()), sorted(set(labels.tolist()))[-1]
+    (0.0, 1.0, 9)
+    """
+    test_fraction = _digits_fraction(test_fraction, "test_fraction")
+    validation_fraction = _digits_fraction(validation_fraction, "validation_fraction")
+    generator = _digits_rng(rng)
+    try:
+        from sklearn.datasets import load_digits as _sklearn_load_digits
+    except ImportError as exc:  # pragma: no cover - scikit-learn is in the dev extra
+        raise ImportError(
+            "celib.datasets.load_digits needs scikit-learn, which ships the data: install "
+            "the 'dev' extra (pip install 'celib[dev]') or scikit-learn itself"
+        ) from exc
+    bunch = _sklearn_load_digits()
+    features = np.asarray(bunch.data, dtype=np.float64) / 16.0
+    labels = np.asarray(bunch.target, dtype=np.int64)
+    n = labels.size
+    n_test = round(test_fraction * n)
+    n_val = round(validation_fraction * n)
+    if n_test + n_val >= n:
+        raise ValueError(
+            f"test_fraction + validation_fraction must leave training examples, got "
+            f"{test_fraction} + {validation_fraction}"
+        )
+    order = generator.permutation(n)
+    test, val, train = np.split(order, [n_test, n_test + n_val])
+    return DigitsSplit(
+        (features[train], labels[train]),
+        (features[val], labels[val]),
+        (features[test], labels[test]),
+    )
+
+
+__all__ += ["DigitsSplit", "load_digits"]

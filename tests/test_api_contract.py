@@ -201,6 +201,25 @@ EXAMPLES: dict[str, Example] = {
     "celib.coding.bits_per_character": Example(
         lambda: {"nats_per_token": 2.0, "n_tokens": 10, "n_characters": 40}
     ),
+    # celib.scoring
+    "celib.scoring.log_score": Example(lambda: {"t": [0, 1], "y": [[0.7, 0.3], [0.4, 0.6]]}),
+    "celib.scoring.brier_score": Example(lambda: {"t": [0, 1], "y": [[0.7, 0.3], [0.4, 0.6]]}),
+    "celib.scoring.focal_loss": Example(
+        lambda: {"t": [0, 1], "y": [[0.7, 0.3], [0.4, 0.6]], "gamma": 2.0}
+    ),
+    "celib.scoring.focal_minimiser": Example(lambda: {"p": [0.7, 0.3], "gamma": 1.0}),
+    "celib.scoring.expected_calibration_error": Example(
+        lambda: {"t": [0, 1, 1], "y": [[0.7, 0.3], [0.4, 0.6], [0.2, 0.8]], "n_bins": 2}
+    ),
+    "celib.scoring.calibration_refinement": Example(
+        lambda: {"t": [0, 1, 1], "y": [[0.7, 0.3], [0.4, 0.6], [0.2, 0.8]]}
+    ),
+    "celib.scoring.fit_temperature": Example(
+        lambda: {"t": [0, 1, 1, 0], "logits": [[2.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.3, 0.0]]}
+    ),
+    "celib.scoring.CalibrationRefinement": Example(skip="a result record, not built by users"),
+    "celib.datasets.load_digits": Example(lambda: {"test_fraction": 0.5}),
+    "celib.datasets.DigitsSplit": Example(skip="a result record, not built by users"),
     # celib.surrogates
     "celib.surrogates.margin_loss": Example(lambda: {"margin": [0.5, -1.0], "kind": "hinge"}),
     "celib.surrogates.empirical_risk": Example(

@@ -261,3 +261,50 @@ def test_rng_accepts_a_generator_or_an_int():
 def test_bad_types_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+# --------------------------------------------------------------------------- load_digits
+
+
+def test_load_digits_matches_sklearn_and_is_deterministic():
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    from celib.datasets import load_digits
+
+    digits = load_digits(test_fraction=0.2, validation_fraction=0.1, rng=3)
+    sizes = [labels.size for _, labels in digits]
+    assert sizes == [1797 - 359 - 180, 180, 359]
+    features = np.concatenate([f for f, _ in digits])
+    labels = np.concatenate([t for _, t in digits])
+    assert features.dtype == np.float64 and labels.dtype == np.int64
+    # the split is a permutation of scikit-learn's arrays, pixels divided by 16
+    ref = sk_load_digits()
+    key = np.lexsort(np.column_stack([ref.data / 16.0, ref.target]).T)
+    got = np.lexsort(np.column_stack([features, labels]).T)
+    np.testing.assert_array_equal(features[got], ref.data[key] / 16.0)
+    np.testing.assert_array_equal(labels[got], ref.target[key])
+    again = load_digits(test_fraction=0.2, validation_fraction=0.1, rng=np.random.default_rng(3))
+    for (fa, ta), (fb, tb) in zip(digits, again):
+        np.testing.assert_array_equal(fa, fb)
+        np.testing.assert_array_equal(ta, tb)
+    other = load_digits(test_fraction=0.2, validation_fraction=0.1, rng=4)
+    assert not np.array_equal(other.test[1], digits.test[1])
+    assert load_digits().validation[1].size == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"test_fraction": 1.0}, ValueError, "test_fraction must lie in"),
+        ({"test_fraction": -0.1}, ValueError, "test_fraction must lie in"),
+        ({"test_fraction": float("nan")}, ValueError, "test_fraction must lie in"),
+        ({"test_fraction": "0.2"}, TypeError, "test_fraction must be a number"),
+        ({"validation_fraction": True}, TypeError, "validation_fraction must be a number"),
+        ({"test_fraction": 0.6, "validation_fraction": 0.5}, ValueError, "leave training"),
+        ({"rng": 1.5}, TypeError, "rng must be"),
+        ({"rng": -1}, ValueError, "rng must be a non-negative seed"),
+    ],
+)
+def test_load_digits_bad_input(kwargs, error, match):
+    from celib.datasets import load_digits
+
+    with pytest.raises(error, match=match):
+        load_digits(**kwargs)
