@@ -250,7 +250,7 @@ def calibration_bins(probs: ArrayLike, targets: ArrayLike, n_bins: int = 10) -> 
         bad = t[(t != 0) & (t != 1)][0]
         raise ValueError(f"targets must be 0 or 1 (the event happened or not), got {float(bad)}")
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    which = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    which = _bin_index(p, n_bins)
     count = np.bincount(which, minlength=n_bins).astype(np.int64)
     sum_p = np.bincount(which, weights=p, minlength=n_bins)
     sum_t = np.bincount(which, weights=t, minlength=n_bins)
@@ -261,6 +261,11 @@ def calibration_bins(probs: ArrayLike, targets: ArrayLike, n_bins: int = 10) -> 
     frequency[full] = sum_t[full] / count[full]
     ece = float(np.sum(np.abs(sum_t[full] - sum_p[full])) / p.size)
     return CalibrationBins(edges, count, confidence, frequency, ece)
+
+
+def _bin_index(p: NDArray[np.float64], n_bins: int) -> NDArray[np.int64]:
+    """Equal-width bin of each probability in [0, 1] (1 falls in the last bin)."""
+    return np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
 
 
 # --------------------------------------------------------------------------- real data

@@ -42,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from celib import _checks as _a
-from celib.datasets import calibration_bins
+from celib.datasets import _bin_index, calibration_bins
 from celib.discrete import (
     binary_cross_entropy,
     categorical_cross_entropy,
@@ -626,11 +626,6 @@ def focal_minimiser(
 
 
 # --------------------------------------------------------------------------- calibration
-
-
-def _bin_index(conf: NDArray[np.float64], n_bins: int) -> NDArray[np.int64]:
-    """Equal-width bin of each probability in [0, 1]: the formula of calibration_bins."""
-    return np.minimum((conf * n_bins).astype(np.int64), n_bins - 1)
 
 
 def _forecast_rows(

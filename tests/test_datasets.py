@@ -261,6 +261,8 @@ def test_rng_accepts_a_generator_or_an_int():
 def test_bad_types_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
 # --------------------------------------------------------------------------- load_digits
 
 

@@ -405,11 +405,17 @@ def test_focal_h_is_decreasing():
 # --------------------------------------------------------------------------- calibration
 
 
-def test_bin_index_is_the_formula_of_calibration_bins():
+def test_bins_are_the_equal_width_intervals():
+    # The one binning formula (celib.datasets._bin_index, used by calibration_bins and
+    # calibration_refinement): bin b holds [b/B, (b+1)/B), the last bin also 1.
+    from celib.datasets import _bin_index
+
     rng = np.random.default_rng(11)
     p = np.concatenate([rng.random(1000), [0.0, 0.1, 0.5, 0.9, 1.0]])
     for n_bins in (1, 7, 10, 15):
-        idx = scoring._bin_index(p, n_bins)
+        idx = _bin_index(p, n_bins)
+        lo, hi = idx / n_bins, (idx + 1) / n_bins
+        assert np.all((lo <= p * (1 + 1e-15)) & ((p < hi) | ((p == 1) & (idx == n_bins - 1))))
         counts = calibration_bins(p, np.zeros_like(p), n_bins).count
         np.testing.assert_array_equal(np.bincount(idx, minlength=n_bins), counts)
 
