@@ -47,8 +47,11 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 	@echo "== $(VENV) is ready"
 
+# Sphinx copies the static files only when it rewrites a page: after a change to
+# _assets/ alone (book.css) the cp brings the site up to date.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	cp -R _assets/. _build/html/_static/
 	@echo "open _build/html/index.html"
 
 html: book
