@@ -417,6 +417,24 @@ def test_page_at_phone_width(page: str, browser, base_url: str) -> None:
     )
 
 
+def test_one_search_box(browser, base_url: str) -> None:
+    """One visible search field or button on a page, at desktop and at phone width."""
+    count = (
+        "return [...document.querySelectorAll('.search-button__button, form.bd-search')]"
+        "  .filter((el) => el.getClientRects().length"
+        "    && getComputedStyle(el).visibility !== 'hidden').length;"
+    )
+    _open(browser, base_url + "intro.html")
+    desktop = browser.execute_script(count)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        _open(browser, base_url + "intro.html")
+        phone = browser.execute_script(count)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert (desktop, phone) == (1, 1), f"search boxes at {WIDTH} px, at 390 px: {desktop}, {phone}"
+
+
 def test_search_finds_gibbs(browser, base_url: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -429,8 +447,31 @@ def test_search_finds_gibbs(browser, base_url: str) -> None:
             "return done && done.textContent.trim() ? r.map((a) => a.href) : false;"
         )
     )
+    # Each result gets a snippet of its page's text, fetched after the list is shown.
+    snippets = WebDriverWait(browser, TIMEOUT).until(
+        lambda d: d.execute_script(
+            "const s = [...document.querySelectorAll('#search-results ul.search li')]"
+            "    .map((li) => li.querySelector('p.context'));"
+            "return s.every((p) => p) ? s.map((p) => p.textContent) : false;"
+        )
+    )
     browser.save_screenshot(str(SHOTS / "search.png"))
     assert any("chapters/02_discrete.html" in href for href in results), (
         f"searching 'Gibbs' did not find the discrete chapter: {results}"
     )
+    # The snippets are cut from the pages' HTML before MathJax: their math must read as
+    # plain text (_assets/search-math.js), not as TeX.
+    raw = [text for text in snippets if "\\" in text or "$$" in text]
+    assert not raw, f"search snippets show raw TeX: {raw}"
     assert not _errors(browser), "the search page logged errors"
+
+
+def test_repository_address_in_one_place() -> None:
+    """_config.yml's repository.url is the address the README quotes and the pages read."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = config["repository"]["url"]
+    assert url in (ROOT / "README.md").read_text(), f"README.md does not quote {url}"
+    for page in ("intro.md", "run.md"):
+        text = (ROOT / page).read_text()
+        assert "<this repository>" not in text, f"{page} still says <this repository>"
+        assert "{{ repository_url }}" in text, f"{page} does not read {{{{ repository_url }}}}"
