@@ -33,14 +33,14 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 
 venv: $(STAMP)
 
-# The first install downloads about 1 GB (torch, Jupyter, Sphinx): pip's own lines show
+# The first install builds a 1.7 GB environment (torch, Jupyter, Sphinx): pip's lines show
 # its progress. Measured times are in the README.
 $(STAMP): pyproject.toml constraints.txt
 	@echo "== creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	@echo "== installing celib and the book's tools at the versions of constraints.txt"
-	@echo "   (first time: about 2 min on a fast connection, 6 on a busy machine; pip shows each package)"
+	@echo "   (the first time: 3 to 6 minutes for a 1.7 GB environment; pip lists each package)"
 	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
 	@echo "== building matplotlib's font cache"
 	$(BIN)/python -c "import matplotlib.pyplot"
