@@ -4,7 +4,8 @@ Running a notebook twice on unchanged code must not change its file, so that aft
 ``make execute`` ``git status`` shows only what the code changed. This script
 
 - executes each notebook with nbclient in its own folder, without recording cell timestamps
-  (no ``execution`` metadata in the cells: it is also removed where an older run left it);
+  (no ``execution`` metadata in the cells: it is also removed where an older run left it)
+  and without the kernel's Python patch version, which differs between machines;
 - keeps the committed text of an output that differs from the new one only in the parts
   ``tests/nbval_sanitize.cfg`` replaces (timings, device names, memory addresses), the
   same comparison strict nbval makes: such outputs are noise, not results
@@ -67,7 +68,9 @@ def _outputs_key(outputs: list, patterns: list[tuple[str, str]]) -> str:
 
 
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop what changes from run to run without changing a result: cell timestamps."""
+    """Drop what changes from run to run or machine to machine without changing a result:
+    cell timestamps, and the kernel's Python patch version (``language_info.version``)."""
+    nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
