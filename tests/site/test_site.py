@@ -350,6 +350,8 @@ def test_page(page: str, browser, base_url: str) -> None:
         f"{page}: {len(got['wideOutputs'])} of {got['outputs']} outputs scroll sideways "
         f"at {WIDTH} px; longest lines: {got['wideOutputs'][:5]}"
     )
+    covered = browser.execute_script(_PHONE)["covered"]  # the same check at desktop width
+    assert not covered, f"{page}: equation numbers cover their equation: {covered}"
     raw = [tex for tex in RAW_TEX if tex in got["text"]]
     assert not raw, f"{page}: raw TeX left in the text: {raw}"
     assert not got["broken"], f"{page}: images that did not load: {got['broken']}"
