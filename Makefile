@@ -7,7 +7,11 @@
 #   make site-test open every page of _build/html in headless Chromium (after make book)
 #   make browser   install Debian's chromium + chromium-driver if missing (as root)
 #   make lab       open the notebooks in JupyterLab, in the project's environment
-#   make execute   re-execute every notebook in place (after changing celib)
+#                  (make lab PORT=8890 BROWSER=no: another port, no browser window;
+#                  LAB_ARGS="--ip=0.0.0.0" for anything else; --allow-root when root)
+#   make execute   re-execute every notebook in place (after changing celib); an unchanged
+#                  notebook comes out byte-identical (tools/nbexecute.py)
+#   make nbclean   only normalise the notebooks (no execution timestamps, canonical JSON)
 #   make bench     run the benchmark scripts
 #   make lock      re-resolve constraints.txt from pyproject.toml
 
@@ -24,19 +28,30 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: venv book test lint unit nbval html site-test browser execute lab bench lock clean
+.PHONY: venv book test lint unit nbval html site-test browser execute nbclean lab bench lock \
+    clean
 
 venv: $(STAMP)
 
+# The first install builds a 1.7 GB environment (torch, Jupyter, Sphinx): pip's lines show
+# its progress. Measured times are in the README.
 $(STAMP): pyproject.toml constraints.txt
+	@echo "== creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@echo "== installing celib and the book's tools at the versions of constraints.txt"
+	@echo "   (the first time: 3 to 6 minutes for a 1.7 GB environment; pip lists each package)"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	@echo "== building matplotlib's font cache"
 	$(BIN)/python -c "import matplotlib.pyplot"
 	touch $@
+	@echo "== $(VENV) is ready"
 
+# Sphinx copies the static files only when it rewrites a page: after a change to
+# _assets/ alone (book.css) the cp brings the site up to date.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	cp -R _assets/. _build/html/_static/
 	@echo "open _build/html/index.html"
 
 html: book
@@ -74,12 +89,24 @@ browser:
 
 test: lint unit nbval book site-test
 
+# Re-executes in place without execution timestamps; outputs that differ from the committed
+# ones only in timings, device names or addresses (tests/nbval_sanitize.cfg) keep their
+# committed text, so that unchanged code leaves `git status` clean. TIMINGS=new writes the
+# new timings too; NOTEBOOKS=chapters/02_discrete.ipynb runs one notebook.
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 $(NOTEBOOKS)
+	$(BIN)/python tools/nbexecute.py $(if $(filter new,$(TIMINGS)),--new-timings) $(NOTEBOOKS)
 
+nbclean: $(STAMP)
+	$(BIN)/python tools/nbexecute.py --clean-only $(NOTEBOOKS)
+
+# JupyterLab on chapters/. PORT picks the port (the next free one if taken), BROWSER=no
+# starts no browser (copy the printed URL), and root (containers, CI, cloud machines) gets
+# Jupyter's --allow-root.
+PORT ?= 8888
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab --port=$(PORT) $(if $(filter no,$(BROWSER)),--no-browser) \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) chapters/
 
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py benchmarks/accuracy_study.py; do $(BIN)/python $$f; done

@@ -13,9 +13,16 @@ it would for a reader offline. For each page the test checks that
 - every link to a page of the site reaches an existing file, and its ``#anchor`` an
   element with that id; the download button offers the page's ``.ipynb`` or ``.md``;
 - the page has a title and a meta description;
+- at 1280 px (a desktop), no display equation, notebook code input or notebook output
+  is wider than its box (none scrolls sideways: code lines fit the 79-character column,
+  long outputs wrap);
+- at 390 px (a phone), the page itself never scrolls sideways (long code, tables and
+  equations scroll inside their own boxes, API signatures wrap), and no equation number
+  covers its equation;
 
 saves a full-page screenshot of each page in light and dark mode under
-``_build/screenshots/``, and checks that the search page finds "Gibbs".
+``_build/screenshots/`` (and ``NAME.390.png`` at phone width), and checks that the search
+page finds "Gibbs" and shows its snippets without raw TeX.
 
 Without Chromium, chromedriver or selenium the tests are skipped with the reason; under
 ``CI=true`` they fail instead, so CI never passes without looking at the site.
@@ -43,6 +50,7 @@ HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 WIDTH = 1280
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}  # a phone
 MAX_HEIGHT = 16000  # Chromium's screenshot limit is 16384 pixels a side
 TIMEOUT = 30  # seconds for a page, its math and its images
 
@@ -212,10 +220,73 @@ return {
   wide: [...document.querySelectorAll("mjx-container[display='true']")]
                   .filter((el) => el.scrollWidth > el.clientWidth + 2)
                   .map((el) => el.textContent.trim().slice(0, 60)),
+  inputs: [...document.querySelectorAll(".cell_input pre")].length,
+  wideInputs: [...document.querySelectorAll(".cell_input pre")]
+                  .filter((el) => el.scrollWidth > el.clientWidth + 2)
+                  .map((el) => el.textContent.split("\\n")
+                                 .reduce((a, b) => (b.length > a.length ? b : a), "")),
+  outputs: [...document.querySelectorAll(".cell_output pre")].length,
+  wideOutputs: [...document.querySelectorAll(".cell_output pre")]
+                  .filter((el) => el.scrollWidth > el.clientWidth + 2)
+                  .map((el) => el.textContent.split("\\n")
+                                 .reduce((a, b) => (b.length > a.length ? b : a), "")),
   links: [...document.querySelectorAll("a[href]")].map((a) => a.href),
   height: Math.ceil(document.documentElement.scrollHeight),
   title: document.title,
   description: (document.querySelector("meta[name='description']") || {}).content || "",
+};
+"""
+
+# At phone width: how far the page scrolls sideways, what sticks out of it (outside any box
+# that scrolls on its own), and the equation numbers that overlap the visible math.
+_PHONE = """
+const doc = document.documentElement;
+const width = doc.clientWidth;
+// The page and the theme's page-wide boxes: if one of these scrolls, the reader swipes
+// the whole text sideways.
+const PAGE = ".bd-container, .bd-container__inner, .bd-main, .bd-content, "
+  + ".bd-article-container, .bd-article, .bd-header-article";
+const pages = [doc, document.body, ...document.querySelectorAll(PAGE)];
+const ownScroll = (el) => {
+  for (let p = el.parentElement; p && !pages.includes(p); p = p.parentElement) {
+    if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(p).overflowX)) {
+      return true;
+    }
+  }
+  return false;
+};
+const describe = (el) => {
+  const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + (el.className && typeof el.className === "string"
+       ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  return `${name} (right edge ${Math.round(el.getBoundingClientRect().right)} px): `
+    + el.textContent.trim().slice(0, 50);
+};
+const sticking = [...document.querySelectorAll("body *")].filter((el) => {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && r.right > width + 1
+    && getComputedStyle(el).position !== "fixed" && !ownScroll(el);
+});
+const covered = [];
+for (const eq of document.querySelectorAll("div.math")) {
+  const label = eq.querySelector(".eqno");
+  const box = eq.querySelector("mjx-container");
+  if (!label || !box) continue;
+  const math = (box.querySelector("mjx-math") || box).getBoundingClientRect();
+  const clip = box.getBoundingClientRect();
+  const left = Math.max(math.left, clip.left), right = Math.min(math.right, clip.right);
+  const top = Math.max(math.top, clip.top), bottom = Math.min(math.bottom, clip.bottom);
+  const l = label.getBoundingClientRect();
+  if (l.left < right - 1 && l.right > left + 1 && l.top < bottom - 1 && l.bottom > top + 1) {
+    covered.push(label.textContent.replace("#", "").trim());
+  }
+}
+return {
+  sideways: Math.max(doc.scrollWidth - width,
+                     ...pages.map((el) => el.scrollWidth - el.clientWidth)),
+  sticking: sticking.slice(0, 5).map(describe),
+  covered: covered,
+  height: Math.ceil(doc.scrollHeight),
 };
 """
 
@@ -269,6 +340,18 @@ def test_page(page: str, browser, base_url: str) -> None:
     # A display equation wider than the text column is cut off or hides behind a
     # scroll bar: break it into lines (aligned) instead.
     assert not got["wide"], f"{page}: display math wider than the page: {got['wide']}"
+    # Code and outputs fit the column at desktop width: code lines of at most 79
+    # characters (ruff checks it, chapters/ruff.toml), long outputs wrap (book.css).
+    assert not got["wideInputs"], (
+        f"{page}: {len(got['wideInputs'])} of {got['inputs']} code inputs scroll sideways "
+        f"at {WIDTH} px; longest lines: {got['wideInputs'][:5]}"
+    )
+    assert not got["wideOutputs"], (
+        f"{page}: {len(got['wideOutputs'])} of {got['outputs']} outputs scroll sideways "
+        f"at {WIDTH} px; longest lines: {got['wideOutputs'][:5]}"
+    )
+    covered = browser.execute_script(_PHONE)["covered"]  # the same check at desktop width
+    assert not covered, f"{page}: equation numbers cover their equation: {covered}"
     raw = [tex for tex in RAW_TEX if tex in got["text"]]
     assert not raw, f"{page}: raw TeX left in the text: {raw}"
     assert not got["broken"], f"{page}: images that did not load: {got['broken']}"
@@ -313,6 +396,47 @@ def test_page(page: str, browser, base_url: str) -> None:
     assert not errors, f"{page}: browser console errors: {errors}"
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_page_at_phone_width(page: str, browser, base_url: str) -> None:
+    """390 px: nothing widens the page, and equation numbers leave the math visible."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        _open(browser, base_url + f"{page}.html")
+        got = browser.execute_script(_PHONE)
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {**PHONE, "height": min(max(got["height"], PHONE["height"]), MAX_HEIGHT)},
+        )
+        browser.save_screenshot(str(SHOTS / f"{page.replace('/', '__')}.390.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert got["sideways"] <= 0, (
+        f"{page}: at {PHONE['width']} px the page scrolls {got['sideways']} px sideways; "
+        f"sticking out: {got['sticking']}"
+    )
+    assert not got["covered"], (
+        f"{page}: at {PHONE['width']} px equation numbers cover their equation: {got['covered']}"
+    )
+
+
+def test_one_search_box(browser, base_url: str) -> None:
+    """One visible search field or button on a page, at desktop and at phone width."""
+    count = (
+        "return [...document.querySelectorAll('.search-button__button, form.bd-search')]"
+        "  .filter((el) => el.getClientRects().length"
+        "    && getComputedStyle(el).visibility !== 'hidden').length;"
+    )
+    _open(browser, base_url + "intro.html")
+    desktop = browser.execute_script(count)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        _open(browser, base_url + "intro.html")
+        phone = browser.execute_script(count)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert (desktop, phone) == (1, 1), f"search boxes at {WIDTH} px, at 390 px: {desktop}, {phone}"
+
+
 def test_search_finds_gibbs(browser, base_url: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -325,8 +449,31 @@ def test_search_finds_gibbs(browser, base_url: str) -> None:
             "return done && done.textContent.trim() ? r.map((a) => a.href) : false;"
         )
     )
+    # Each result gets a snippet of its page's text, fetched after the list is shown.
+    snippets = WebDriverWait(browser, TIMEOUT).until(
+        lambda d: d.execute_script(
+            "const s = [...document.querySelectorAll('#search-results ul.search li')]"
+            "    .map((li) => li.querySelector('p.context'));"
+            "return s.every((p) => p) ? s.map((p) => p.textContent) : false;"
+        )
+    )
     browser.save_screenshot(str(SHOTS / "search.png"))
     assert any("chapters/02_discrete.html" in href for href in results), (
         f"searching 'Gibbs' did not find the discrete chapter: {results}"
     )
+    # The snippets are cut from the pages' HTML before MathJax: their math must read as
+    # plain text (_assets/search-math.js), not as TeX.
+    raw = [text for text in snippets if "\\" in text or "$$" in text]
+    assert not raw, f"search snippets show raw TeX: {raw}"
     assert not _errors(browser), "the search page logged errors"
+
+
+def test_repository_address_in_one_place() -> None:
+    """_config.yml's repository.url is the address the README quotes and the pages read."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = config["repository"]["url"]
+    assert url in (ROOT / "README.md").read_text(), f"README.md does not quote {url}"
+    for page in ("intro.md", "run.md"):
+        text = (ROOT / page).read_text()
+        assert "<this repository>" not in text, f"{page} still says <this repository>"
+        assert "{{ repository_url }}" in text, f"{page} does not read {{{{ repository_url }}}}"
