@@ -14,6 +14,10 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     the book's figure helpers (matplotlib).
 ``celib.datasets``
     the small synthetic data sets and calibration bins the chapters use.
+``celib.expfam``
+    exponential families on a finite support: log-partition, moments, maximum entropy.
+``celib.variational``
+    the evidence lower bound (ELBO) of exactly solvable latent-variable models.
 """
 
 from __future__ import annotations
@@ -37,7 +41,16 @@ __version__ = "0.1.0"
 # The book's modules (DESIGN.md), those present in this installation.
 _SUBMODULES = tuple(
     name
-    for name in ("datasets", "discrete", "measure", "mle", "nn", "plotting")
+    for name in (
+        "datasets",
+        "discrete",
+        "expfam",
+        "measure",
+        "mle",
+        "nn",
+        "plotting",
+        "variational",
+    )
     if importlib.util.find_spec(f"celib.{name}") is not None
 )
 
@@ -53,7 +66,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import datasets, measure, mle, nn, plotting  # noqa: F401
+    from celib import datasets, expfam, measure, mle, nn, plotting, variational  # noqa: F401
 
 
 def __getattr__(name: str):
