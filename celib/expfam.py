@@ -8,7 +8,7 @@ with natural parameter :math:`\theta \in \mathbb{R}^d` is
 
 .. math::
 
-    p_\theta(x_j) = \exp\bigl(\theta^\top \phi(x_j) - A(\theta)\bigr), \qquad
+    p_\theta(x_j) = \exp\bigl(\theta^\top \phi(x_j) - A(\theta)\bigr), \\
     A(\theta) = \log \sum_{j=1}^{m} e^{\theta^\top \phi(x_j)}
     = \operatorname{lse}(S\theta),
 
@@ -210,7 +210,7 @@ def mean(theta: Any, stats: Any) -> Any:
 def covariance(theta: Any, stats: Any) -> Any:
     r"""Covariance matrix of the statistics, the Hessian of the log-partition.
 
-    .. math:: \nabla^2 A(\theta) = \operatorname{Cov}_{p_\theta}[\phi]
+    .. math:: \nabla^2 A(\theta) = \operatorname{Cov}_{p_\theta}[\phi] \\
               = \sum_{j=1}^{m} p_\theta(x_j)\,
                 \bigl(\phi(x_j) - \mu\bigr)\bigl(\phi(x_j) - \mu\bigr)^\top ,
               \qquad \mu = \nabla A(\theta),
@@ -357,7 +357,7 @@ def maxent_distribution(
     through its convex dual: the solution is :math:`p_\theta =
     \operatorname{softmax}(S\theta)` with :math:`\theta` the minimiser of
 
-    .. math:: g(\theta) = A(\theta) - \theta^\top \mu, \qquad
+    .. math:: g(\theta) = A(\theta) - \theta^\top \mu, \\
               \nabla g = \mathbb{E}_{p_\theta}[\phi] - \mu, \qquad
               \nabla^2 g = \operatorname{Cov}_{p_\theta}[\phi],
 

@@ -6,8 +6,8 @@ posterior. For any :math:`q`,
 
 .. math::
 
-    \log p(x) = \underbrace{\mathbb{E}_q[\log p(x, z)] + H(q)}_{\mathrm{ELBO}(q)}
-    \; + \; \mathrm{KL}\bigl(q(z) \,\|\, p(z \mid x)\bigr),
+    \log p(x) = \mathrm{ELBO}(q) + \mathrm{KL}\bigl(q(z) \,\|\, p(z \mid x)\bigr), \\
+    \mathrm{ELBO}(q) = \mathbb{E}_q[\log p(x, z)] + H(q),
 
 and :math:`\mathrm{ELBO}(q) = \mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q \,\|\,
 p(z))`: a reconstruction term, which is minus a cross-entropy, and a KL penalty. The
@@ -201,7 +201,7 @@ def discrete_elbo(log_joint: Any, q: Any) -> float:
 
     .. math::
 
-        \mathrm{ELBO}(q) = \sum_{k=1}^{K} q_k \log p(x, z = k) + H(q)
+        \mathrm{ELBO}(q) = \sum_{k=1}^{K} q_k \log p(x, z = k) + H(q) \\
         = \log p(x) - \mathrm{KL}\bigl(q \,\|\, p(z \mid x)\bigr) \le \log p(x),
 
     with :math:`0 \cdot \log p = 0` where :math:`q_k = 0`, and :math:`-\infty` when
@@ -288,7 +288,7 @@ def gaussian_posterior(
     .. math::
 
         z \mid x \sim \mathcal{N}(m_n, s_n^2), \qquad
-        \frac{1}{s_n^2} = \frac{1}{s_0^2} + \frac{n}{\sigma^2}, \qquad
+        \frac{1}{s_n^2} = \frac{1}{s_0^2} + \frac{n}{\sigma^2}, \\
         m_n = s_n^2 \Bigl(\frac{m_0}{s_0^2} + \frac{1}{\sigma^2}\sum_{i=1}^n x_i\Bigr).
 
     Parameters
@@ -331,7 +331,7 @@ def gaussian_log_evidence(
 
     .. math::
 
-        \log p(x) = \sum_{i=1}^{n} \log \mathcal{N}(x_i; z, \sigma^2)
+        \log p(x) = \sum_{i=1}^{n} \log \mathcal{N}(x_i; z, \sigma^2) \\
         + \log \mathcal{N}(z; m_0, s_0^2) - \log \mathcal{N}(z; m_n, s_n^2),
 
     the same as the density of :math:`x \sim \mathcal{N}(m_0 \mathbf 1,
@@ -385,9 +385,9 @@ def gaussian_elbo(
     .. math::
 
         \mathrm{ELBO}(q) = \mathbb{E}_q[\log p(x \mid z)] + \mathbb{E}_q[\log p(z)]
-        + H(q)
+        + h(q) \\
         = -\sum_{i=1}^{n} H\bigl(q, \mathcal{N}(x_i, \sigma^2)\bigr)
-        - H\bigl(q, \mathcal{N}(m_0, s_0^2)\bigr) + H(q),
+        - H\bigl(q, \mathcal{N}(m_0, s_0^2)\bigr) + h(q),
 
     since :math:`\mathcal{N}(x_i; z, \sigma^2) = \mathcal{N}(z; x_i, \sigma^2)`: every
     term is a (differential) cross-entropy or entropy, computed by
@@ -505,7 +505,7 @@ def normal_mixture(weights: Any, means: Any, stds: Any) -> Any:
     r"""A mixture of normal distributions, as a frozen scipy.stats law.
 
     .. math:: p(x) = \sum_{c=1}^{C} w_c\, \mathcal{N}(x; \mu_c, s_c^2), \qquad
-              \mathbb{E}X = \sum_c w_c \mu_c, \quad
+              \mathbb{E}X = \sum_c w_c \mu_c, \\
               \operatorname{Var} X = \sum_c w_c \bigl(s_c^2 + (\mu_c - \mathbb{E}X)^2\bigr).
 
     The log-density is a log-sum-exp of the components' (accurate far in the tails),
@@ -569,7 +569,8 @@ def normal_i_projection(P: Any, init: Any, *, rtol: float = 1e-10) -> Any:
     r"""The normal :math:`Q` that minimises the reverse KL divergence to ``P``, from ``init``.
 
     .. math:: Q^\star = \arg\min_{Q = \mathcal{N}(\mu, s^2)}
-              \mathrm{KL}(Q \,\|\, P) = \arg\min_Q \bigl[H(Q, P) - H(Q)\bigr],
+              \mathrm{KL}(Q \,\|\, P) \\
+              = \arg\min_Q \bigl[H(Q, P) - h(Q)\bigr],
 
     the direction of variational inference (the I-projection). The divergence is
     evaluated by :func:`celib.measure.kl_divergence` (``method="quad"``) and minimised
