@@ -459,11 +459,14 @@ def maxent_distribution(
         slope = float(grad @ step)
         if not slope < 0:  # pragma: no cover - a PSD Hessian gives a descent step
             step, slope = -grad, -float(grad @ grad)
+        # Armijo backtracking; near the optimum the decrease (about slope / 2) is below
+        # the rounding of the dual value, so a few ulps of slack let Newton finish
+        slack = 8 * np.finfo(float).eps * max(1.0, abs(value))
         t = 1.0
         while True:
             cand = theta + t * step
             new = dual(cand)
-            if new <= value + 1e-4 * t * slope or t < 1e-12:
+            if new <= value + 1e-4 * t * slope + slack or t < 1e-12:
                 break
             t *= 0.5
         theta, value = cand, new

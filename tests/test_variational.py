@@ -8,6 +8,8 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import celib
@@ -295,3 +297,23 @@ def test_bad_normal_i_projection():
         variational.normal_i_projection("P", stats.norm())
     with pytest.raises(ValueError, match="rtol must be"):
         variational.normal_i_projection(P, stats.norm(), rtol=2.0)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    # spread below ~700 nats: the posterior (the reference KL takes it as a probability
+    # vector) then has no subnormal entries, whose logarithms carry few digits
+    log_joint=st.lists(st.floats(-600.0, 50.0), min_size=1, max_size=8),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_discrete_identity_property(log_joint, seed):
+    lj = np.array(log_joint)
+    q = np.random.default_rng(seed).dirichlet(np.ones(lj.size))
+    log_px = variational.discrete_log_evidence(lj)
+    elbo = variational.discrete_elbo(lj, q)
+    kl = float(celib.kl_divergence(q, variational.discrete_posterior(lj)))
+    assert elbo <= log_px + 1e-12 * max(1.0, abs(log_px))
+    assert elbo + kl == pytest.approx(log_px, rel=1e-11, abs=1e-9)
