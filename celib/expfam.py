@@ -252,24 +252,16 @@ def covariance(theta: Any, stats: Any) -> Any:
 
 
 class MaxEntResult(NamedTuple):
-    """The maximum-entropy distribution under moment constraints (:func:`maxent_distribution`).
+    """The maximum-entropy distribution under moment constraints (:func:`maxent_distribution`)."""
 
-    Attributes
-    ----------
-    probabilities : numpy.ndarray, shape (m,)
-        :math:`p^\\star` on the support points.
-    theta : numpy.ndarray, shape (d,)
-        A natural parameter with :math:`p^\\star = p_\\theta` (the one of smallest norm
-        when the statistics are affinely dependent and it is not unique).
-    entropy : float
-        :math:`H(p^\\star)` in nats, the largest entropy the constraints allow.
-    n_iter : int
-        Newton iterations used.
-    """
-
+    #: :math:`p^\star` on the support points, shape (m,).
     probabilities: np.ndarray
+    #: A natural parameter with :math:`p^\star = p_\theta`, shape (d,) (the Newton
+    #: solution; not unique when the statistics are affinely dependent).
     theta: np.ndarray
+    #: :math:`H(p^\star)` in nats, the largest entropy the constraints allow.
     entropy: float
+    #: Newton iterations used.
     n_iter: int
 
 
@@ -347,7 +339,7 @@ def maxent_distribution(
 ) -> MaxEntResult:
     r"""The distribution of maximum entropy on a finite support with prescribed moments.
 
-    Solves
+    Solves Jaynes' maximum-entropy problem [1]_
 
     .. math::
 

@@ -230,7 +230,7 @@ def discrete_elbo(log_joint: Any, q: Any) -> float:
 
     See Also
     --------
-    discrete_log_evidence, discrete_posterior, celib.kl_divergence
+    discrete_log_evidence, discrete_posterior, celib.discrete.kl_divergence
 
     Examples
     --------
