@@ -17,6 +17,10 @@ first use so that ``import celib`` needs neither torch nor matplotlib:
     the book's figure helpers (matplotlib).
 ``celib.datasets``
     the small synthetic data sets and calibration bins the chapters use.
+``celib.expfam``
+    exponential families on a finite support, maximum-entropy distributions.
+``celib.variational``
+    the ELBO and exact evidence of small latent-variable models; KL projections.
 ``celib.coding``
     cross-entropy as code length: an arithmetic coder, text models, perplexity.
 ``celib.surrogates``
@@ -76,7 +80,18 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from celib import coding, datasets, measure, mle, nn, plotting, scoring, surrogates  # noqa: F401
+    from celib import (  # noqa: F401
+        coding,
+        datasets,
+        expfam,
+        measure,
+        mle,
+        nn,
+        plotting,
+        scoring,
+        surrogates,
+        variational,
+    )
 
 
 def __getattr__(name: str):

@@ -220,6 +220,35 @@ EXAMPLES: dict[str, Example] = {
     "celib.scoring.CalibrationRefinement": Example(skip="a result record, not built by users"),
     "celib.datasets.load_digits": Example(lambda: {"test_fraction": 0.5}),
     "celib.datasets.DigitsSplit": Example(skip="a result record, not built by users"),
+    # celib.expfam
+    "celib.expfam.log_partition": Example(lambda: {"theta": [0.5], "stats": [[1.0], [2.0]]}),
+    "celib.expfam.probabilities": Example(lambda: {"theta": [0.5], "stats": [[1.0], [2.0]]}),
+    "celib.expfam.mean": Example(lambda: {"theta": [0.5], "stats": [[1.0], [2.0]]}),
+    "celib.expfam.covariance": Example(lambda: {"theta": [0.5], "stats": [[1.0], [2.0]]}),
+    "celib.expfam.maxent_distribution": Example(
+        lambda: {"support_stats": [[1.0], [2.0], [3.0]], "moments": [2.5]}
+    ),
+    "celib.expfam.normal_m_projection": Example(lambda: {"P": stats.gamma(3.0)}),
+    "celib.expfam.MaxEntResult": Example(skip="a result record, not built by users"),
+    # celib.variational
+    "celib.variational.discrete_elbo": Example(
+        lambda: {"log_joint": np.log([0.1, 0.2, 0.1]), "q": [0.25, 0.5, 0.25]}
+    ),
+    "celib.variational.discrete_log_evidence": Example(
+        lambda: {"log_joint": np.log([0.1, 0.2, 0.1])}
+    ),
+    "celib.variational.discrete_posterior": Example(lambda: {"log_joint": np.log([0.1, 0.2, 0.1])}),
+    "celib.variational.gaussian_elbo": Example(
+        lambda: {"x": [0.5, 1.0], "q": stats.norm(0.5, 0.5)}
+    ),
+    "celib.variational.gaussian_log_evidence": Example(lambda: {"x": [0.5, 1.0]}),
+    "celib.variational.gaussian_posterior": Example(lambda: {"x": [0.5, 1.0]}),
+    "celib.variational.normal_mixture": Example(
+        lambda: {"weights": [0.5, 0.5], "means": [-1.0, 1.0], "stds": [1.0, 0.5]}
+    ),
+    "celib.variational.normal_i_projection": Example(
+        lambda: {"P": stats.norm(1.0, 2.0), "init": stats.norm(0.0, 1.0), "rtol": 1e-6}
+    ),
     # celib.surrogates
     "celib.surrogates.margin_loss": Example(lambda: {"margin": [0.5, -1.0], "kind": "hinge"}),
     "celib.surrogates.empirical_risk": Example(
@@ -301,6 +330,11 @@ ALLOWED: dict[tuple[str, str], dict[str, str]] = {
     ("celib.surrogates.psi_transform", "theta"): {
         "negative": "psi is defined on [-1, 1]",
         "empty": "elementwise",
+    },
+    **{
+        (f"celib.variational.gaussian_{f}", arg): {"negative": "any real observation or mean"}
+        for f in ("elbo", "log_evidence", "posterior")
+        for arg in ("x", "prior_mean")
     },
     ("celib.coding.arithmetic_encode", "message"): {"empty": "the empty message has a code"},
     ("celib.coding.ideal_code_length", "message"): {"empty": "the empty message: 0 bits"},
