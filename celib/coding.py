@@ -7,7 +7,7 @@ for the whole message,
 .. math:: L(z_{1:n}) \approx -\sum_{i=1}^{n} \log_2 q(z_i \mid z_{<i}) ,
 
 so that for symbols drawn from :math:`p` the expected length per symbol is the
-cross-entropy :math:`H_2(p, q)`. :func:`celib.shannon_code` (the discrete chapter)
+cross-entropy :math:`H_2(p, q)`. :func:`celib.discrete.shannon_code` (the discrete chapter)
 pays up to one bit *per symbol* for rounding each length up to an integer;
 :func:`arithmetic_encode` codes the message as one number and pays at most about two
 bits *in total*.
@@ -205,7 +205,7 @@ def arithmetic_encode(message: ArrayLike, q: ArrayLike, *, precision: int = 32) 
     --------
     arithmetic_decode : the inverse.
     ideal_code_length : :math:`-\sum_i \log_2 q_i(z_i)`, the length this code attains.
-    celib.shannon_code : a prefix code, up to one bit per symbol longer.
+    celib.discrete.shannon_code : a prefix code, up to one bit per symbol longer.
 
     References
     ----------
@@ -358,7 +358,7 @@ def ideal_code_length(message: ArrayLike, q: ArrayLike, *, base: float | None = 
     .. math:: L_q(z_{1:n}) = -\sum_{i=1}^{n} \log_2 q_i(z_i) = n \, H_2(\hat p_n, q)
 
     for a single vector ``q``, where :math:`\hat p_n` is the message's empirical
-    distribution: the cross-entropy of :func:`celib.cross_entropy`, times :math:`n`.
+    distribution: the cross-entropy of :func:`celib.discrete.cross_entropy`, times :math:`n`.
     It is :math:`+\infty` when a symbol of the message has :math:`q = 0`. An arithmetic
     code attains it within two bits (:func:`arithmetic_encode`).
 

@@ -339,7 +339,7 @@ def maxent_distribution(
 ) -> MaxEntResult:
     r"""The distribution of maximum entropy on a finite support with prescribed moments.
 
-    Solves Jaynes' maximum-entropy problem [1]_
+    Solves Jaynes' maximum-entropy problem (Jaynes, 1957)
 
     .. math::
 
@@ -392,8 +392,8 @@ def maxent_distribution(
 
     References
     ----------
-    .. [1] E. T. Jaynes, "Information theory and statistical mechanics", Physical
-       Review 106(4), 620--630, 1957.
+    E. T. Jaynes, "Information theory and statistical mechanics", Physical Review
+    106(4), 620--630, 1957.
 
     Examples
     --------
