@@ -300,7 +300,7 @@ def test_poisson_kl_against_mpmath_near_equal():
 
 
 def test_lgamma_bregman_series_against_mpmath():
-    from celib._measure_closed import _lgamma_bregman
+    from celib.measure._closed import _lgamma_bregman
 
     for a in [0.05, 0.7, 3.0, 150.0]:
         for h in [1e-12, -1e-7, 1e-3, -0.2 * a, 0.24 * a, 2 * a]:
