@@ -168,11 +168,7 @@ def _compute(
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, _METHODS))}; got {method!r}")
     scale = _log_base(base)
-    if (
-        isinstance(rtol, bool)
-        or not isinstance(rtol, numbers.Real)
-        or not (1e-15 <= rtol < 1)
-    ):
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not (1e-15 <= rtol < 1):
         raise ValueError(f"rtol must be a number in [1e-15, 1), got {rtol!r}")
     if method != "mc" and (n_samples is not None or rng is not None):
         raise ValueError(f"n_samples and rng apply to method='mc' only (method={method!r})")
@@ -194,8 +190,8 @@ def _compute(
             return Estimate(verdict.value / scale, 0.0, int(n))
         est = _numeric.monte_carlo(quantity, lp, lq, int(n), gen)
         if verdict.variance_finite is False and math.isfinite(est.value):
-            return Estimate(est.value / scale, math.inf, est.n, 0.0, True)
-        return Estimate(est.value / scale, est.stderr / scale, est.n, est.skewness)
+            return Estimate(est.value / scale, math.inf, est.n, 0.0, 0.0, True)
+        return Estimate(est.value / scale, est.stderr / scale, est.n, est.skewness, est.kurtosis)
     value: Any = NotImplemented
     if method in ("auto", "closed_form"):
         value = _closed.closed_form(quantity, lp, None if quantity == "entropy" else lq)

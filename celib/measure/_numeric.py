@@ -239,15 +239,13 @@ def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
     # it, extrapolated as a geometric series of block sums (exact for a power-law or
     # geometric tail), is below 1e-3 rtol |total|. The work is bounded by MAX_TERMS.
     start = time.perf_counter()
-    if np.isfinite(a):
-        centre = a
-    elif np.isfinite(b):
-        centre = b
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mean = float(d.mean())  # scipy's moment formulas: no search, no quantiles
+    if math.isfinite(mean):
+        centre = float(np.round(mean))
     else:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mean = float(d.mean())
-        centre = float(np.round(mean)) if math.isfinite(mean) else 0.0
+        centre = a if np.isfinite(a) else (b if np.isfinite(b) else 0.0)
     lo = max(a, centre - 512.0)
     hi = min(b, lo + 1023.0)
     t, m = terms(np.arange(lo, hi + 1.0))
@@ -259,7 +257,9 @@ def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
             if math.isinf(total):
                 return total, math.fsum(masses)
             width = max(hi - lo + 1.0, 1024.0)
-            if hi - lo + width > MAX_TERMS or time.perf_counter() - start > MAX_SECONDS:
+            done = hi - lo + 1.0
+            predicted = (time.perf_counter() - start) * (done + width) / done
+            if done + width > MAX_TERMS or predicted > MAX_SECONDS:
                 raise RuntimeError(_too_many(P, quantity))
             if side > 0:
                 new = min(b, hi + width)
@@ -383,8 +383,11 @@ def summarise(y: Any, n: int) -> Estimate:
     value = float(mean)
     sd = float(xp.std(y, correction=1))
     stderr = sd / math.sqrt(n)
-    skew = 0.0
+    skew = kurt = 0.0
     if sd > 0 and math.isfinite(sd):
-        skew = float(xp.mean(((y - mean) / sd) ** 3))
-        skew = skew if math.isfinite(skew) else 0.0
-    return Estimate(value, stderr, n, skew)
+        u = (y - mean) / sd
+        u2 = u * u
+        skew, kurt = float(xp.mean(u2 * u)), float(xp.mean(u2 * u2)) - 3.0
+        if not (math.isfinite(skew) and math.isfinite(kurt)):
+            skew = kurt = 0.0
+    return Estimate(value, stderr, n, skew, kurt)

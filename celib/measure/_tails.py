@@ -237,7 +237,7 @@ def _integrand_slope_far(quantity: str, P: Law, Q: Law, side: int) -> bool | Non
         g = -lq if quantity == "cross_entropy" else (-lp if quantity == "entropy" else lp - lq)
         lf = lp + np.log(np.abs(g))
     lf = np.where(np.isneginf(lp), -np.inf, lf)
-    if np.all(np.isneginf(lf[2:])):
+    if np.all(np.isneginf(lf[-4:])):
         return True
     s = _slopes(np.log(np.abs(x)), lf)
     if s.size < 2:
@@ -265,8 +265,8 @@ def _integrand_slope_near(quantity: str, P: Law, Q: Law, a: float, side: int) ->
     with np.errstate(all="ignore"):
         g = -lq if quantity == "cross_entropy" else (-lp if quantity == "entropy" else lp - lq)
         lf = lp + np.log(np.abs(g))
-    if np.all(np.isneginf(lp)):
-        return True
+    if np.all(np.isneginf(lp)) or np.all(np.isneginf(lf)):
+        return True  # p or g vanishes near the end: nothing to integrate
     if np.any(np.isposinf(lf)):
         return False if np.all(np.isfinite(lp)) else None
     s = _slopes(np.log(np.abs(x - a)), lf)
@@ -302,9 +302,16 @@ def decide(quantity: str, P: Law, Q: Law) -> Verdict:
         return Verdict(True, math.nan, "")
     discrete = P.kind == DISCRETE
     a, b = (float(v) for v in d.support())
+    qa, qb = -math.inf, math.inf
+    if discrete and quantity != "entropy":
+        if Q.kind != DISCRETE:
+            return Verdict(True, math.nan, "")  # atoms Q lacks: the series finds q = 0
+        qa, qb = (float(v) for v in Q.discrete.support())
     var_ok: bool | None = True
     for side, end in ((+1, b), (-1, a)):
         where = "right" if side > 0 else "left"
+        if math.isinf(end) and math.isfinite(qb if side > 0 else qa):
+            continue  # Q's atoms stop: the series finds q = 0 where P has mass
         if math.isinf(end):
             alpha, why_a = _tail_index(P, side)
             if quantity == "entropy":
@@ -374,4 +381,3 @@ def explain(quantity: str, P: Law, Q: Law) -> str:
     if v.finite is None:
         return v.reason
     return f"the integral is finite (P = {P.name}, Q = {Q.name})"
-

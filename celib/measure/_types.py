@@ -12,6 +12,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -87,8 +88,10 @@ class Estimate:
     n : int
         The number of samples.
     skewness : float
-        The sample skewness :math:`\hat\gamma` of the terms (0 when unknown); :meth:`ci`
-        uses it to correct the interval for the skewness of the mean.
+        The sample skewness :math:`\hat\gamma` of the terms (0 when unknown).
+    kurtosis : float
+        The sample excess kurtosis :math:`\hat\kappa` of the terms (0 when unknown).
+        :meth:`ci` uses both to correct the interval.
     infinite_variance : bool
         Whether the variance of the terms is known to be infinite.
 
@@ -106,10 +109,11 @@ class Estimate:
     stderr: float
     n: int
     skewness: float = 0.0
+    kurtosis: float = 0.0
     infinite_variance: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("value", "stderr", "skewness"):
+        for name in ("value", "stderr", "skewness", "kurtosis"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"{name} must be a real number, got {v!r}")
@@ -119,26 +123,33 @@ class Estimate:
             raise ValueError(f"n must be a positive integer, got {self.n!r}")
         if self.stderr < 0:
             raise ValueError(f"stderr must be >= 0, got {self.stderr!r}")
-        if not math.isfinite(self.skewness):
-            raise ValueError(f"skewness must be finite, got {self.skewness!r}")
+        for name in ("skewness", "kurtosis"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)!r}")
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
-        r"""Confidence interval for the mean, corrected for skewness.
+        r"""Confidence interval for the mean, corrected for skewness and kurtosis.
 
-        The studentised mean :math:`T = \sqrt n (\bar Y - \mu) / s_n` has a skewed
-        distribution when the terms are skewed, and the plain interval
+        The studentised mean :math:`T = \sqrt n (\bar Y - \mu) / s_n` is skewed and
+        heavy-tailed when the terms are, and the plain interval
         :math:`\bar Y \pm z\, \mathrm{se}` then covers less than ``level`` (0.937 for a
-        nominal 0.95 on a gamma cross-entropy with :math:`n = 500`). Hall's (1992)
-        cubic transformation removes the :math:`n^{-1/2}` skewness term of the
-        Edgeworth expansion of :math:`T`: with :math:`a = \hat\gamma / (3\sqrt n)`,
+        nominal 0.95 on a gamma cross-entropy with :math:`n = 500`, 0.93 for
+        :math:`-\log q(X) = X^2/2` with :math:`X \sim t_5`). Two terms of the
+        Edgeworth expansion of :math:`T` are removed (Hall 1992):
 
-        .. math::
-            g(t) = \frac{(1 + a t)^3 - 1}{3a} + \frac a2, \qquad
-            \Bigl[\bar Y - \mathrm{se}\; g^{-1}(t_{1-\alpha/2}),\;
-            \bar Y - \mathrm{se}\; g^{-1}(t_{\alpha/2})\Bigr],
+        * the :math:`n^{-1/2}` skewness term, by Hall's cubic transformation: with
+          :math:`a = \hat\gamma / (3\sqrt n)`,
+          :math:`g(t) = ((1 + a t)^3 - 1)/(3a) + a/2`, the interval is
+          :math:`[\bar Y - \mathrm{se}\, g^{-1}(c),\; \bar Y - \mathrm{se}\, g^{-1}(-c)]`;
+        * the :math:`n^{-1}` term of the two-sided coverage, by the critical value
+          :math:`c = z - z\, q_2(z)/n` (Cornish-Fisher), with
+          :math:`q_2(z) = \tfrac{\hat\kappa}{12}(z^2 - 3)
+          - \tfrac{\hat\gamma^2}{18}(z^4 + 2z^2 - 3) - \tfrac14 (z^2 + 3)`, and at
+          least Student's :math:`t_{n-1}` quantile (the last term alone is its
+          expansion).
 
-        with :math:`t_u` the quantiles of Student's :math:`t_{n-1}` law (the exact
-        interval for normal terms, where :math:`\hat\gamma \approx 0`).
+        ``benchmarks/bench_measure.py`` measures the coverage (0.95 within 0.01 on
+        light- and heavy-tailed terms with a finite variance).
 
         Parameters
         ----------
@@ -172,8 +183,12 @@ class Estimate:
                 "no confidence interval: the variance of the terms is infinite, so the "
                 "standard error estimates nothing (a heavy tail of P)"
             )
-        t = float(special.stdtrit(max(self.n - 1, 1), 0.5 + level / 2.0))
-        a = self.skewness / (3.0 * math.sqrt(self.n))
+        n, gam, kap = self.n, self.skewness, self.kurtosis
+        z = NormalDist().inv_cdf(0.5 + level / 2.0)
+        q2 = kap / 12.0 * (z * z - 3.0) - gam * gam / 18.0 * (z**4 + 2.0 * z * z - 3.0)
+        q2 -= (z * z + 3.0) / 4.0
+        t = max(z - z * q2 / n, float(special.stdtrit(max(n - 1, 1), 0.5 + level / 2.0)))
+        a = gam / (3.0 * math.sqrt(n))
 
         def g_inv(x: float) -> float:
             if abs(a) < 1e-12:
@@ -534,7 +549,8 @@ class Mixed:
         numpy.ndarray
         """
         if not (
-            random_state is None or isinstance(random_state, np.random.Generator)
+            random_state is None
+            or isinstance(random_state, np.random.Generator)
             or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool))
         ):
             raise TypeError(
