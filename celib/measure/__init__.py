@@ -71,7 +71,6 @@ from celib.measure._types import (
     Mixed,
     ReferenceMeasure,
     dirac,
-    law_name,
     lebesgue,
 )
 

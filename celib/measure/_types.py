@@ -16,7 +16,7 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy import integrate, special, stats
+from scipy import integrate, special
 from scipy.stats.distributions import rv_frozen
 
 __all__ = [
@@ -144,9 +144,9 @@ class Estimate:
         * the :math:`n^{-1}` term of the two-sided coverage, by the critical value
           :math:`c = z - z\, q_2(z)/n` (Cornish-Fisher), with
           :math:`q_2(z) = \tfrac{\hat\kappa}{12}(z^2 - 3)
-          - \tfrac{\hat\gamma^2}{18}(z^4 + 2z^2 - 3) - \tfrac14 (z^2 + 3)`, and at
-          least Student's :math:`t_{n-1}` quantile (the last term alone is its
-          expansion).
+          - \tfrac{\hat\gamma^2}{18}(z^4 + 2z^2 - 3) - \tfrac14 (z^2 + 1)` (Hall's
+          polynomial, for :math:`s_n` with divisor :math:`n - 1`), and at least
+          Student's :math:`t_{n-1}` quantile (the last term alone is its expansion).
 
         ``benchmarks/bench_measure.py`` measures the coverage (0.95 within 0.01 on
         light- and heavy-tailed terms with a finite variance).
@@ -186,7 +186,7 @@ class Estimate:
         n, gam, kap = self.n, self.skewness, self.kurtosis
         z = NormalDist().inv_cdf(0.5 + level / 2.0)
         q2 = kap / 12.0 * (z * z - 3.0) - gam * gam / 18.0 * (z**4 + 2.0 * z * z - 3.0)
-        q2 -= (z * z + 3.0) / 4.0
+        q2 -= (z * z + 1.0) / 4.0  # (z^2 + 3) / 4 for s with divisor n; ours is n - 1
         t = max(z - z * q2 / n, float(special.stdtrit(max(n - 1, 1), 0.5 + level / 2.0)))
         a = gam / (3.0 * math.sqrt(n))
 
