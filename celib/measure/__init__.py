@@ -72,6 +72,7 @@ from celib.measure._types import (
     ReferenceMeasure,
     dirac,
     lebesgue,
+    real_array,
 )
 
 __all__ = [
@@ -442,7 +443,8 @@ def monte_carlo(
     Raises
     ------
     TypeError
-        If ``log_q`` or ``log_p`` is not callable.
+        If ``log_q`` or ``log_p`` is not callable, or ``samples`` does not hold real
+        numbers.
     ValueError
         If there are fewer than 2 samples, a log-density does not return one value
         per sample, returns NaN, or returns :math:`+\infty`.
@@ -464,8 +466,11 @@ def monte_carlo(
         raise TypeError(f"log_p must be callable, got {type(log_p).__name__}")
     shape = getattr(samples, "shape", None)
     if shape is None:
-        samples = np.asarray(samples, dtype=float)
+        samples = real_array(samples, "samples")
         shape = samples.shape
+    dtype = str(getattr(samples, "dtype", ""))
+    if "complex" in dtype or not any(k in dtype for k in ("float", "int", "bool")):
+        raise TypeError(f"samples must hold real numbers, got dtype {dtype or None}")
     if len(shape) == 0 or shape[0] < 2:
         raise ValueError(
             f"samples must hold at least 2 draws along axis 0, got shape {tuple(shape)}"

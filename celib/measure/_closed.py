@@ -33,11 +33,11 @@ def register(quantity: str, family_p: Any, family_q: Any = None) -> Callable:
     if quantity == "entropy":
         if family_q is not None:
             raise ValueError("an entropy formula takes one family: family_q must be None")
-        key: tuple[type, ...] = (family_of(family_p),)
+        key: tuple[type, ...] = (family_of(family_p, "family_p"),)
     else:
         if family_q is None:
             raise ValueError(f"a {quantity} formula needs family_q (the family of Q)")
-        key = (family_of(family_p), family_of(family_q))
+        key = (family_of(family_p, "family_p"), family_of(family_q, "family_q"))
 
     def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
         if not callable(fn):

@@ -64,7 +64,7 @@ class Law:
         return self.kind == DISCRETE
 
 
-def family_of(d: Any) -> type:
+def family_of(d: Any, argname: str = "family") -> type:
     """The registry key of a family: ``stats.norm`` -> ``norm_gen``."""
     if isinstance(d, type):
         return d
@@ -72,10 +72,10 @@ def family_of(d: Any) -> type:
         return type(d)
     if isinstance(d, rv_frozen):
         raise TypeError(
-            f"a family is the unfrozen generator (e.g. stats.norm), got the frozen "
-            f"distribution {law_name(d)}"
+            f"{argname}: a family is the unfrozen generator (e.g. stats.norm), got the "
+            f"frozen distribution {law_name(d)}"
         )
-    raise TypeError(f"not a scipy.stats distribution family: {d!r}")
+    raise TypeError(f"{argname} is not a scipy.stats distribution family: {d!r}")
 
 
 def _check_params(d: Any, argname: str) -> None:

@@ -42,14 +42,14 @@ class DivergentIntegralWarning(RuntimeWarning):
     """
 
 
-def _real(v: Any, name: str, what: str = "value") -> float:
+def real_number(v: Any, name: str, what: str = "value") -> float:
     """One real number (a TypeError naming ``name`` otherwise)."""
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name}: each {what} must be a real number, got {v!r}")
     return float(v)
 
 
-def _real_array(x: Any, name: str) -> np.ndarray:
+def real_array(x: Any, name: str) -> np.ndarray:
     """A float array of real numbers (a TypeError naming ``name`` otherwise)."""
     if x is None or isinstance(x, str | bytes):
         raise TypeError(f"{name} must be an array of real numbers, got {x!r}")
@@ -245,7 +245,7 @@ class ReferenceMeasure:
     def __post_init__(self) -> None:
         if isinstance(self.atoms, str | bytes) or not hasattr(self.atoms, "__iter__"):
             raise TypeError(f"atoms must be a sequence of real numbers, got {self.atoms!r}")
-        atoms = tuple(sorted({_real(a, "atoms", "atom") for a in self.atoms}))
+        atoms = tuple(sorted({real_number(a, "atoms", "atom") for a in self.atoms}))
         if not all(math.isfinite(a) for a in atoms):
             raise ValueError(f"atoms must be finite numbers, got {self.atoms!r}")
         object.__setattr__(self, "atoms", atoms)
@@ -300,10 +300,10 @@ class ReferenceMeasure:
         """
         if not callable(f):
             raise TypeError(f"f must be callable, got {type(f).__name__}")
-        a, b = _real(a, "a"), _real(b, "b")
+        a, b = real_number(a, "a"), real_number(b, "b")
         if math.isnan(a) or math.isnan(b) or not a <= b:
             raise ValueError(f"need a <= b, got a={a!r}, b={b!r}")
-        points = [_real(v, "points", "point") for v in points]
+        points = [real_number(v, "points", "point") for v in points]
         if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 0 < rtol < 1:
             raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
         total = math.fsum(float(np.asarray(f(np.asarray(x)))) for x in self.atoms if a <= x <= b)
@@ -342,7 +342,7 @@ def dirac(*points: float) -> ReferenceMeasure:
     δ(0) + δ(1)
     """
     for p in points:
-        _real(p, "points", "point")
+        real_number(p, "points", "point")
         if not math.isfinite(p):
             raise ValueError(f"points must be finite, got {p!r}")
     return ReferenceMeasure(atoms=tuple(points), lebesgue=False)
@@ -417,8 +417,8 @@ class Mixed:
             raise TypeError(
                 f"atoms must be a mapping {{point: weight}}, got {type(atoms).__name__}"
             )
-        pts = np.array([_real(a, "atoms", "point") for a in atoms.keys()], dtype=float)
-        wts = np.array([_real(w, "atoms", "weight") for w in atoms.values()], dtype=float)
+        pts = np.array([real_number(a, "atoms", "point") for a in atoms.keys()], dtype=float)
+        wts = np.array([real_number(w, "atoms", "weight") for w in atoms.values()], dtype=float)
         if not (np.all(np.isfinite(pts)) and np.all(np.isfinite(wts))):
             raise ValueError(f"atoms: points and weights must be finite, got {dict(atoms)!r}")
         if np.any(wts < 0):
@@ -499,7 +499,7 @@ class Mixed:
         missing = set(self._points.tolist()) - set(nu.atoms)
         if missing or (self.continuous_weight > 0 and not nu.lebesgue):
             raise ValueError(f"nu = {nu} does not dominate P = {self!r}")
-        x = _real_array(x, "x")
+        x = real_array(x, "x")
         out = np.zeros_like(x)
         if self.continuous_weight > 0:
             out = self.continuous_weight * self.continuous.pdf(x)
@@ -527,7 +527,7 @@ class Mixed:
         >>> Mixed({0.0: 0.3}, stats.expon()).mass([0.0, 1.0]).tolist()
         [0.3, 0.0]
         """
-        x = _real_array(x, "x")
+        x = real_array(x, "x")
         if len(self._points) == 0:
             return np.zeros_like(x)
         idx = np.clip(np.searchsorted(self._points, x), 0, len(self._points) - 1)
