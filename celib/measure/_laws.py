@@ -236,7 +236,12 @@ def logpdf(d: Any, x: np.ndarray) -> np.ndarray:
     """scipy's logpdf, with the tails of a few families fixed (see _LOGPDF_STD)."""
     fn = _LOGPDF_STD.get(getattr(getattr(d, "dist", None), "name", ""))
     if fn is None:
-        return np.asarray(d.logpdf(x), dtype=float)
+        out = np.asarray(d.logpdf(x), dtype=float)
+        bad = np.isnan(out) & ~np.isnan(x)
+        if np.any(bad):  # some logpdfs give NaN far out where pdf is a clean 0
+            with np.errstate(divide="ignore"):
+                out = np.where(bad, np.log(np.asarray(d.pdf(x), dtype=float)), out)
+        return out
     _, loc, scale = d.dist._parse_args(*d.args, **d.kwds)
     with np.errstate(over="ignore"):
         return fn((x - loc) / scale) - math.log(scale)

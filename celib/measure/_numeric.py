@@ -88,17 +88,31 @@ def _edges(d: Any, others: list[Any]) -> np.ndarray:
     a, b = (float(v) for v in d.support())
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        q = np.concatenate([d.ppf(_SPLIT_PROBS), [d.ppf(0.5)], d.isf(_SPLIT_PROBS)])
+        q = np.concatenate(
+            [
+                _quantiles(d.ppf, _SPLIT_PROBS),
+                _quantiles(d.ppf, [0.5]),
+                _quantiles(d.isf, _SPLIT_PROBS),
+            ]
+        )
     pts = [float(v) for v in q] + _kinks(d) + [k for o in others for k in _kinks(o)]
     inner = sorted({v for v in pts if np.isfinite(v) and a < v < b})
     return np.array([a, *inner, b], dtype=float)
+
+
+def _quantiles(fn: Any, probs: Any) -> np.ndarray:
+    """scipy quantiles, NaN where scipy fails (boost's OverflowError for ncf, ...)."""
+    try:
+        return np.asarray(fn(np.asarray(probs, dtype=float)), dtype=float)
+    except (OverflowError, FloatingPointError, ValueError, RuntimeError):
+        return np.full(np.shape(probs), np.nan)
 
 
 def _far(d: Any) -> tuple[float, float]:
     """Points beyond which d has mass < 1e-300: scipy may return NaN out there."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lo, hi = float(d.ppf(1e-300)), float(d.isf(1e-300))
+        lo, hi = (float(v) for v in (*_quantiles(d.ppf, [1e-300]), *_quantiles(d.isf, [1e-300])))
     return (lo if np.isfinite(lo) else -math.inf), (hi if np.isfinite(hi) else math.inf)
 
 
@@ -157,6 +171,10 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
     """The continuous part: integral of p g(log p, log q) dx over P's support."""
     q_zero: list[bool] = []
     far = _far(P.cont)
+    others = [] if quantity == "entropy" else [Q.cont]
+    edges = _edges(P.cont, others)
+    inner = np.abs(edges[1:-1])
+    bulk = float(np.max(inner)) if inner.size else 1.0
 
     def f(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -169,6 +187,9 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
         # (celib.measure._tails decides that first).
         with np.errstate(all="ignore"):
             tiny = lp + np.log(np.maximum(1.0, np.abs(x))) < _LOG_TINY
+            # scipy may also give NaN for p there (ncf beyond 1e300): 1e50 times beyond
+            # the 1e-12 quantiles, a converging tail carries nothing either.
+            tiny |= np.isnan(lp) & (np.abs(x) > 1e50 * bulk)
         ignorable = _ignorable(x, lo, hi, far) | tiny
         if np.any(~np.isfinite(val) & ~ignorable & np.isneginf(lq)):
             q_zero.append(True)
@@ -180,9 +201,6 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
             lq = lp if quantity == "entropy" else log_cont(Q, x)
             val = np.exp(lp) * (np.abs(lp) + np.abs(lq))
         return np.where(np.isfinite(val), val, 0.0)
-
-    others = [] if quantity == "entropy" else [Q.cont]
-    edges = _edges(P.cont, others)
 
     def noise() -> float:
         res = integrate.tanhsinh(magnitude, edges[:-1], edges[1:], args=(edges[:-1], edges[1:]))

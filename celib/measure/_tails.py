@@ -59,6 +59,7 @@ _TAIL_INDEX: dict[str, Any] = {
     "burr": lambda s: (None, s[0]),
     "burr12": lambda s: (None, s[0] * s[1]),
     "f": lambda s: (None, s[1] / 2.0),
+    "ncf": lambda s: (None, s[1] / 2.0),
     "betaprime": lambda s: (None, s[1]),
     "loglaplace": lambda s: (None, s[0]),
     "zipf": lambda s: (None, s[0] - 1.0),
@@ -146,9 +147,14 @@ def _part(P: Law) -> Any:
 
 
 def _log_p(P: Law, x: np.ndarray) -> np.ndarray:
-    if P.kind == DISCRETE:
-        return _quiet(log_mass, P, x)
-    return _quiet(log_cont, P, x)
+    """log p at x; NaN (scipy failing far out, where p underflows) counts as -inf."""
+    lp = _quiet(log_mass, P, x) if P.kind == DISCRETE else _quiet(log_cont, P, x)
+    return np.where(np.isnan(lp), -np.inf, lp)
+
+
+def _vanishes(lf: np.ndarray) -> bool:
+    """The last three values are -inf: the integrand is 0 towards the end."""
+    return bool(np.all(np.isneginf(lf[-3:])))
 
 
 def _log_q(Q: Law, x: np.ndarray, discrete: bool) -> np.ndarray:
@@ -190,7 +196,7 @@ def _tail_index(P: Law, side: int) -> tuple[float | None, str]:
             return float(alpha), f"{name}'s {'right' if side > 0 else 'left'} tail index"
     x = _far_points(d, side, P.kind == DISCRETE)
     lp = _log_p(P, x)
-    if np.all(np.isneginf(lp[2:])):
+    if _vanishes(lp):
         return math.inf, "its density vanishes far out"
     s = _slopes(np.log(np.abs(x)), lp)
     if s.size < 2:
@@ -236,8 +242,8 @@ def _integrand_slope_far(quantity: str, P: Law, Q: Law, side: int) -> bool | Non
     with np.errstate(all="ignore"):
         g = -lq if quantity == "cross_entropy" else (-lp if quantity == "entropy" else lp - lq)
         lf = lp + np.log(np.abs(g))
-    lf = np.where(np.isneginf(lp), -np.inf, lf)
-    if np.all(np.isneginf(lf[-4:])):
+    lf = np.where(np.isneginf(lp) | (g == 0), -np.inf, lf)
+    if _vanishes(lf):
         return True
     s = _slopes(np.log(np.abs(x)), lf)
     if s.size < 2:
@@ -265,7 +271,8 @@ def _integrand_slope_near(quantity: str, P: Law, Q: Law, a: float, side: int) ->
     with np.errstate(all="ignore"):
         g = -lq if quantity == "cross_entropy" else (-lp if quantity == "entropy" else lp - lq)
         lf = lp + np.log(np.abs(g))
-    if np.all(np.isneginf(lp)) or np.all(np.isneginf(lf)):
+    lf = np.where(np.isneginf(lp) | (g == 0), -np.inf, lf)
+    if _vanishes(lf):
         return True  # p or g vanishes near the end: nothing to integrate
     if np.any(np.isposinf(lf)):
         return False if np.all(np.isfinite(lp)) else None
