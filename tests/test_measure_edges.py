@@ -366,3 +366,45 @@ def test_hall_interval_is_exact_for_symmetric_terms():
     # is more often below the truth)
     lo, hi = Estimate(1.0, 0.5, 20, skewness=2.0).ci()
     assert hi - 1.0 > 1.0 - lo
+
+
+def test_series_survives_pmf_underflow():
+    # scipy's dlaplace pmf underflows to 0 beyond |k| a > 745, inside its support: those
+    # zeros are not a failure of domination. -log q = -log tanh(a/2) + a |k|.
+    c = -math.log(math.tanh(0.25))
+    ref = c + 0.5 * special.zeta(5.6) / special.zeta(6.6)  # E_zipf(6.6)[K]
+    assert cross_entropy(stats.zipf(6.6), stats.dlaplace(0.5)) == pytest.approx(ref, rel=1e-10)
+    ref = c + 0.5 * 11.0 / 10.0  # E_yulesimon(11)[K] = alpha / (alpha - 1)
+    assert cross_entropy(stats.yulesimon(11.0), stats.dlaplace(0.5)) == pytest.approx(
+        ref, rel=1e-10
+    )
+    # a real zero outside Q's support still gives inf
+    assert cross_entropy(stats.poisson(3), stats.binom(5, 0.5)) == math.inf
+
+
+def test_sweep_of_unusual_valid_laws():
+    # entropies by quadrature agree with scipy's formulas; heavy tails against a normal
+    # model are inf exactly when E_P[X^2] = inf (tail index <= 2)
+    for P in [
+        stats.exponpow(2.697),
+        stats.invweibull(10.58),
+        stats.johnsonsb(4.3, 3.2),
+        stats.kappa3(1.0),
+        stats.pearson3(0.1),
+        stats.ncf(27, 27, 0.42),
+    ]:
+        assert entropy(P, method="quad") == pytest.approx(float(P.entropy()), rel=1e-8)
+    for P, infinite in [
+        (stats.kappa3(1.0), True),
+        (stats.crystalball(2.0, 3.0), True),
+        (stats.lomax(1.88), True),
+        (stats.fisk(3.08), False),
+        (stats.invgamma(4.07), False),
+        (stats.burr(10.5, 4.3), False),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergentIntegralWarning)
+            value = cross_entropy(P, stats.norm())
+        assert (value == math.inf) == infinite, P.dist.name
+        if not infinite:  # E[X^2] / 2 + log sqrt(2 pi)
+            assert value == pytest.approx(LOG_SQRT_2PI + 0.5 * float(P.moment(2)), rel=1e-7)

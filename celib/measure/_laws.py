@@ -218,6 +218,11 @@ def log_mass(L: Law, x: np.ndarray) -> np.ndarray:
         if L.kind == MIXED:
             return np.log(L.obj.mass(x))
         if L.kind == DISCRETE:
+            if L.discrete.dist.name == "dlaplace":  # scipy: log(pmf), 0 beyond |k| a > 745
+                (a,), loc, _ = L.discrete.dist._parse_args(*L.discrete.args, **L.discrete.kwds)
+                k = x - loc
+                out = math.log(math.tanh(a / 2.0)) - a * np.abs(k)
+                return np.where(k == np.round(k), out, -np.inf)
             return np.asarray(L.discrete.logpmf(x), dtype=float)
     return np.full(x.shape[:1] if L.kind == MVN else x.shape, -np.inf)
 

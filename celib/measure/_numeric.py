@@ -233,15 +233,22 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
 def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
     """Sum of p g over P's atoms; returns (sum, total mass summed)."""
 
+    # Q's pmf may underflow to 0 inside its support (scipy computes some logpmfs as
+    # log(pmf)): there, where P's mass is negligible (p k < 1e-100), the term is 0.
+    # Outside Q's support a zero is real: P is not dominated and the sum is inf.
+    q_lo, q_hi = (-math.inf, math.inf)
+    if Q.kind == DISCRETE:
+        q_lo, q_hi = (float(v) for v in Q.discrete.support())
+
     def terms(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lp = log_mass(P, x)
         lq = lp if quantity == "entropy" else log_mass(Q, x)
-        return _weighted(quantity, lp, lq), np.exp(lp)
-
-    def g_at(x: np.ndarray) -> np.ndarray:
-        lp = log_mass(P, x)
-        with np.errstate(all="ignore"):
-            return _g(quantity, lp, lp if quantity == "entropy" else log_mass(Q, x))
+        val = _weighted(quantity, lp, lq)
+        if Q.kind == DISCRETE:
+            with np.errstate(all="ignore"):
+                tiny = lp + np.log(np.maximum(1.0, np.abs(x))) < _LOG_TINY
+            val = np.where(~np.isfinite(val) & tiny & (x >= q_lo) & (x <= q_hi), 0.0, val)
+        return val, np.exp(lp)
 
     if P.kind == MIXED:
         t, m = terms(P.obj.points)

@@ -87,6 +87,7 @@ _STATISTICS: dict[str, tuple[tuple[str, float], tuple[str, float], str]] = {
     "lomax": (("log", 0.0), ("log", 0.0), "(c + 1) log(1 + x)"),
     "poisson": (("power", 1.0), ("power", 1.0), "log k! - k log mu (~ k log k)"),
     "geom": (("power", 1.0), ("power", 1.0), "-(k - 1) log(1 - p)"),
+    "dlaplace": (("power", 1.0), ("power", 1.0), "a |k|"),
     "zipf": (("log", 0.0), ("log", 0.0), "a log k"),
 }
 
