@@ -29,8 +29,14 @@ from celib.measure import (
     kl_divergence,
 )
 
-mpmath.mp.dps = 40
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+@pytest.fixture(autouse=True)
+def _mp_precision():
+    """40 digits for the references, without changing the global precision."""
+    with mpmath.workdps(40):
+        yield
 
 
 def diverges(f, *args, **kwargs):

@@ -242,6 +242,8 @@ def logpdf(d: Any, x: np.ndarray) -> np.ndarray:
     fn = _LOGPDF_STD.get(getattr(getattr(d, "dist", None), "name", ""))
     if fn is None:
         out = np.asarray(d.logpdf(x), dtype=float)
+        if out.shape != np.shape(x):  # a multivariate normal: one value per row
+            return out
         bad = np.isnan(out) & ~np.isnan(x)
         if np.any(bad):  # some logpdfs give NaN far out where pdf is a clean 0
             with np.errstate(divide="ignore"):
