@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from celib.measure._laws import CONTINUOUS, DISCRETE, MIXED, MVN, Law, log_cont, log_mass
 
@@ -164,18 +165,27 @@ def _log_q(Q: Law, x: np.ndarray, discrete: bool) -> np.ndarray:
 
 def _centre_scale(d: Any) -> tuple[float, float]:
     _, loc, scale = _params(d)
+    if isinstance(d.dist, stats.rv_discrete):  # no quantile search on a heavy tail
+        a, b = (float(v) for v in d.support())
+        mean = float(_quiet(d.mean))
+        centre = mean if math.isfinite(mean) else (a if math.isfinite(a) else loc)
+        return centre, scale
     med = float(_quiet(d.median))
     centre = med if math.isfinite(med) else loc
     return centre, scale
 
 
-def _far_points(d: Any, side: int, discrete: bool) -> np.ndarray:
+def _far_points(d: Any, side: int, discrete: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Points far out on one side, and the logs of their distances from the centre."""
     centre, scale = _centre_scale(d)
     with np.errstate(over="ignore"):
-        x = centre + side * scale * _FAR
+        dist = scale * _FAR
         if discrete:
-            x = np.floor(centre) + side * np.ceil(np.maximum(scale, 1.0) * _FAR)
-    return x[np.isfinite(x)]
+            centre = float(np.floor(centre))
+            dist = np.ceil(np.maximum(scale, 1.0) * _FAR)
+        x = centre + side * dist
+    ok = np.isfinite(x) & (dist > 0)
+    return x[ok], np.log(dist[ok])
 
 
 # --------------------------------------------------------------------------------------
@@ -195,11 +205,11 @@ def _tail_index(P: Law, side: int) -> tuple[float | None, str]:
         alpha = right if side > 0 else left
         if alpha is not None:
             return float(alpha), f"{name}'s {'right' if side > 0 else 'left'} tail index"
-    x = _far_points(d, side, P.kind == DISCRETE)
+    x, logd = _far_points(d, side, P.kind == DISCRETE)
     lp = _log_p(P, x)
     if _vanishes(lp):
         return math.inf, "its density vanishes far out"
-    s = _slopes(np.log(np.abs(x)), lp)
+    s = _slopes(logd, lp)
     if s.size < 2:
         return None, ""
     if abs(s[-1] - s[-2]) <= _STABLE * max(1.0, abs(s[-1])):
@@ -218,11 +228,11 @@ def _growth(Q: Law, P: Law, side: int) -> tuple[float | None, str]:
         left, right, text = _STATISTICS[name]
         kind, k = right if side > 0 else left
         return (0.0 if kind == "log" else k), f"-log q(x) = {text} + const"
-    x = _far_points(_part(P), side, discrete)
+    x, logd = _far_points(_part(P), side, discrete)
     lq = _log_q(Q, x, discrete)
     with np.errstate(all="ignore"):
         lg = np.log(-lq)
-    s = _slopes(np.log(np.abs(x)), lg)
+    s = _slopes(logd, lg)
     if s.size < 2:
         return None, ""
     if s[-1] > 50.0 or s[-1] > s[-2] + 1.0:
@@ -237,7 +247,7 @@ def _growth(Q: Law, P: Law, side: int) -> tuple[float | None, str]:
 def _integrand_slope_far(quantity: str, P: Law, Q: Law, side: int) -> bool | None:
     """Finiteness of the integral of p |g| at an infinite end, from its local slope."""
     discrete = P.kind == DISCRETE
-    x = _far_points(_part(P), side, discrete)
+    x, logd = _far_points(_part(P), side, discrete)
     lp = _log_p(P, x)
     lq = lp if quantity == "entropy" else _log_q(Q, x, discrete)
     with np.errstate(all="ignore"):
@@ -246,7 +256,7 @@ def _integrand_slope_far(quantity: str, P: Law, Q: Law, side: int) -> bool | Non
     lf = np.where(np.isneginf(lp) | (g == 0), -np.inf, lf)
     if _vanishes(lf):
         return True
-    s = _slopes(np.log(np.abs(x)), lf)
+    s = _slopes(logd, lf)
     if s.size < 2:
         return None
     if s[-1] < -1.0 - 0.05 and s[-1] <= s[-2] + _STABLE:
