@@ -585,8 +585,8 @@ def describe(P: Any, Q: Any = None, *, quantity: str | None = None) -> str:
     'P = gamma(2, scale=1.5): H(P) is finite'
     >>> print(measure.describe(stats.t(2), stats.norm()))  # doctest: +NORMALIZE_WHITESPACE
     H(P, Q) = inf: P = t(2) is dominated by Q = norm(), but on the right -log q(x) =
-    (x - m)^2 / (2 s^2) + const, which grows like |x|^2, while P's tails fall like
-    |x|^-2 (t's right tail index is 2): E_P[X^2] = inf
+    (x - m)^2 / (2 s^2) + const, which grows like |x|^2, while P's tail mass beyond x
+    falls like |x|^-2 (t's right tail index is 2): E_P[X^2] = inf
     """
     quantities = ("cross_entropy", "entropy", "kl_divergence")
     if quantity is None:

@@ -351,8 +351,9 @@ def decide(quantity: str, P: Law, Q: Law) -> Verdict:
                     return Verdict(None, math.nan, "")
                 reason = (
                     f"P = {P.name} is dominated by Q = {Q.name}, but on the {where} "
-                    f"{why_k}, which grows like |x|^{k:g}, while P's tails fall like "
-                    f"|x|^-{alpha:g} ({why_a} is {alpha:g}): {_moment_text(k)} = inf"
+                    f"{why_k}, which grows like |x|^{k:g}, while P's tail mass beyond x "
+                    f"falls like |x|^-{alpha:g} ({why_a} is {alpha:g}): "
+                    f"{_moment_text(k)} = inf"
                 )
                 return Verdict(False, math.inf, reason, False)
             ok = _integrand_slope_far(quantity, P, Q, side)
