@@ -537,11 +537,12 @@ def register_closed_form(
 
     Examples
     --------
-    >>> import math
     >>> from scipy import stats
     >>> from celib import measure
     >>> @measure.register_closed_form("entropy", stats.logistic)
     ... def _h_logistic(P):
+    ...     import math  # the formula outlives the doctest's namespace
+    ...
     ...     return 2.0 + math.log(P.kwds.get("scale", 1.0))
     >>> f"{measure.entropy(stats.logistic(scale=3.0), method='closed_form'):.10f}"
     '3.0986122887'
@@ -613,7 +614,7 @@ def describe(P: Any, Q: Any = None, *, quantity: str | None = None) -> str:
     check_has_density(lp, "P")
     verdict = _tails.decide(quantity, lp, lq)
     if verdict.finite is False:
-        return f"{head} = inf: {verdict.reason}"
+        return f"{head} = {verdict.value:g}: {verdict.reason}"
     if verdict.finite is None:
         return f"{head}: {verdict.reason}"
     if quantity == "entropy":

@@ -382,13 +382,18 @@ def decide(quantity: str, P: Law, Q: Law) -> Verdict:
                     f"is finite near the end {end:g} of P's support",
                 )
             if not ok:
-                value = math.inf
+                if quantity == "entropy":  # p unbounded near the end: -p log p -> -inf
+                    reason = (
+                        f"the density of P = {P.name} is so singular at the end {end:g} "
+                        "of its support that E_P[log p(X)] = +inf: H(P) = -inf"
+                    )
+                    return Verdict(False, -math.inf, reason, False)
                 reason = (
                     f"P = {P.name} is dominated by Q = {Q.name}, but the integrand "
                     f"p |log q| is not integrable at the end {end:g} of P's support "
                     "(q vanishes there faster than p can compensate)"
                 )
-                return Verdict(False, value, reason, False)
+                return Verdict(False, math.inf, reason, False)
     return Verdict(True, math.nan, "", var_ok)
 
 
