@@ -414,3 +414,48 @@ def test_sweep_of_unusual_valid_laws():
         assert (value == math.inf) == infinite, P.dist.name
         if not infinite:  # E[X^2] / 2 + log sqrt(2 pi)
             assert value == pytest.approx(LOG_SQRT_2PI + 0.5 * float(P.moment(2)), rel=1e-7)
+
+
+class _SymmetricLomax(stats.rv_continuous):
+    """Density (c/2)(1 + |x|)^(-c-1): tail index c, in no table of celib."""
+
+    def _logpdf(self, x, c):
+        return np.log(c / 2) - (c + 1) * np.log1p(np.abs(x))
+
+    def _pdf(self, x, c):
+        return np.exp(self._logpdf(x, c))
+
+    def _cdf(self, x, c):
+        return np.where(x < 0, 0.5 * (1 - x) ** -c, 1 - 0.5 * (1 + x) ** -c)
+
+
+SYM_LOMAX = _SymmetricLomax(name="symmetric_lomax", shapes="c")
+
+
+@pytest.mark.parametrize("c", [1.5, 2.0, 2.5, 3.0, 6.0])
+def test_numeric_tail_route_agrees_with_the_moments(c):
+    # E X^2 = 2 / ((c - 1)(c - 2)) for c > 2, inf otherwise; Q normal: table route for
+    # Q, numeric route for P's tail index.
+    P = SYM_LOMAX(c)
+    if c <= 2:
+        diverges(cross_entropy, P, stats.norm())
+    else:
+        ref = LOG_SQRT_2PI + 1.0 / ((c - 1) * (c - 2))
+        assert cross_entropy(P, stats.norm()) == pytest.approx(ref, rel=1e-8)
+
+
+@pytest.mark.parametrize("nu", [1.0, 2.0, 2.5, 4.0])
+def test_tables_dispatch_on_the_mro(nu):
+    # a subclass of t_gen / norm_gen gets their tail index and sufficient statistics
+    class TGen(type(stats.t)):
+        pass
+
+    class NormGen(type(stats.norm)):
+        pass
+
+    P, Q = TGen(name="t_sub")(nu), NormGen(name="norm_sub")()
+    if nu <= 2:
+        assert "tail index is" in diverges(cross_entropy, P, Q)
+    else:
+        ref = LOG_SQRT_2PI + 0.5 * nu / (nu - 2)
+        assert cross_entropy(P, Q) == pytest.approx(ref, rel=1e-8)

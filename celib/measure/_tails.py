@@ -92,6 +92,19 @@ _STATISTICS: dict[str, tuple[tuple[str, float], tuple[str, float], str]] = {
     "zipf": (("log", 0.0), ("log", 0.0), "a log k"),
 }
 
+
+def _lookup(table: dict[str, Any], dist: Any) -> tuple[str, Any] | None:
+    """The entry of the nearest ancestor of ``dist``'s class (the MRO, like the registry).
+
+    Tables are keyed by scipy family names; a subclass of ``t_gen`` gets t's entry.
+    """
+    by_class = {type(getattr(stats, name)): name for name in table if hasattr(stats, name)}
+    for cls in type(dist).__mro__:
+        if cls in by_class:
+            return by_class[cls], table[by_class[cls]]
+    return None
+
+
 #: the points (in scales from the centre) where infinite tails are read: doublings up
 #: to 512 (where exponential tails still have finite logarithms), then 10^16 ... 10^128.
 _FAR = np.concatenate([2.0 ** np.arange(2, 10), 10.0 ** np.array([16.0, 32.0, 64.0, 128.0])])
@@ -198,10 +211,11 @@ def _tail_index(P: Law, side: int) -> tuple[float | None, str]:
     None when it cannot be read (then the caller decides on the integrand).
     """
     d = _part(P)
-    name = d.dist.name
-    if name in _TAIL_INDEX:
+    entry = _lookup(_TAIL_INDEX, d.dist)
+    if entry is not None:
+        name, index = entry
         shapes, _, _ = _params(d)
-        left, right = _TAIL_INDEX[name](shapes)
+        left, right = index(shapes)
         alpha = right if side > 0 else left
         if alpha is not None:
             return float(alpha), f"{name}'s {'right' if side > 0 else 'left'} tail index"
@@ -223,9 +237,9 @@ def _growth(Q: Law, P: Law, side: int) -> tuple[float | None, str]:
     """The growth exponent k of -log q at P's end ``side`` (inf: super-polynomial)."""
     discrete = P.kind == DISCRETE
     qd = Q.discrete if discrete else Q.cont
-    name = getattr(getattr(qd, "dist", None), "name", "")
-    if name in _STATISTICS and Q.kind != MVN:
-        left, right, text = _STATISTICS[name]
+    entry = None if Q.kind == MVN else _lookup(_STATISTICS, qd.dist)
+    if entry is not None:
+        left, right, text = entry[1]
         kind, k = right if side > 0 else left
         return (0.0 if kind == "log" else k), f"-log q(x) = {text} + const"
     x, logd = _far_points(_part(P), side, discrete)
