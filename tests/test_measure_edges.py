@@ -207,7 +207,7 @@ def test_slow_series_fail_fast():
         start = time.perf_counter()
         with pytest.raises(RuntimeError, match="method='mc'"):
             f(*args, method="quad")
-        assert time.perf_counter() - start < 3.0
+        assert time.perf_counter() - start < 4.0  # budget 1.5 s; slack for a loaded machine
 
 
 def test_series_of_a_two_sided_law():
