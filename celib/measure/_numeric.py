@@ -13,13 +13,14 @@ with :math:`\\nu` = counting measure on the atoms + Lebesgue measure, and
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from typing import Any
 
 import numpy as np
 from scipy import integrate, stats
 
-from celib._measure_dist import (
+from celib.measure._laws import (
     DISCRETE,
     MIXED,
     MVN,
@@ -30,12 +31,17 @@ from celib._measure_dist import (
     log_mass,
     sample,
 )
-from celib._measure_types import Estimate
+from celib.measure._types import Estimate
 
 #: |integral of a density - 1| above this raises (the density is not normalised).
 NORM_ATOL = 1e-8
-#: at most this many terms in a series before giving up.
-MAX_TERMS = 10_000_000
+#: at most this many terms in a series before giving up (about a second of work).
+MAX_TERMS = 2_100_000
+#: and at most this many seconds (some scipy pmfs cost microseconds a term).
+MAX_SECONDS = 1.5
+
+#: log of p |x| below which a non-finite integrand value counts as 0.
+_LOG_TINY = math.log(1e-100)
 
 #: probabilities at which P's support is split (quantiles): mass lives between them.
 _SPLIT_PROBS = np.array([1e-12, 1e-6, 1e-3, 0.02, 0.1, 0.25])
@@ -82,17 +88,31 @@ def _edges(d: Any, others: list[Any]) -> np.ndarray:
     a, b = (float(v) for v in d.support())
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        q = np.concatenate([d.ppf(_SPLIT_PROBS), [d.ppf(0.5)], d.isf(_SPLIT_PROBS)])
+        q = np.concatenate(
+            [
+                _quantiles(d.ppf, _SPLIT_PROBS),
+                _quantiles(d.ppf, [0.5]),
+                _quantiles(d.isf, _SPLIT_PROBS),
+            ]
+        )
     pts = [float(v) for v in q] + _kinks(d) + [k for o in others for k in _kinks(o)]
     inner = sorted({v for v in pts if np.isfinite(v) and a < v < b})
     return np.array([a, *inner, b], dtype=float)
+
+
+def _quantiles(fn: Any, probs: Any) -> np.ndarray:
+    """scipy quantiles, NaN where scipy fails (boost's OverflowError for ncf, ...)."""
+    try:
+        return np.asarray(fn(np.asarray(probs, dtype=float)), dtype=float)
+    except (OverflowError, FloatingPointError, ValueError, RuntimeError):
+        return np.full(np.shape(probs), np.nan)
 
 
 def _far(d: Any) -> tuple[float, float]:
     """Points beyond which d has mass < 1e-300: scipy may return NaN out there."""
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lo, hi = float(d.ppf(1e-300)), float(d.isf(1e-300))
+        lo, hi = (float(v) for v in (*_quantiles(d.ppf, [1e-300]), *_quantiles(d.isf, [1e-300])))
     return (lo if np.isfinite(lo) else -math.inf), (hi if np.isfinite(hi) else math.inf)
 
 
@@ -151,13 +171,26 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
     """The continuous part: integral of p g(log p, log q) dx over P's support."""
     q_zero: list[bool] = []
     far = _far(P.cont)
+    others = [] if quantity == "entropy" else [Q.cont]
+    edges = _edges(P.cont, others)
+    inner = np.abs(edges[1:-1])
+    bulk = float(np.max(inner)) if inner.size else 1.0
 
     def f(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             lp = log_cont(P, x)
             lq = lp if quantity == "entropy" else log_cont(Q, x)
         val = _weighted(quantity, lp, lq)
-        ignorable = _ignorable(x, lo, hi, far)
+        # Far out scipy's log-densities may overflow (x^2 beyond 1e154, x^4 beyond
+        # 1e77, x / scale beyond 1e308) and give -inf: where p |x| < 1e-100 (the mass of
+        # such a tail) those points carry nothing once the tails are known to converge
+        # (celib.measure._tails decides that first).
+        with np.errstate(all="ignore"):
+            tiny = lp + np.log(np.maximum(1.0, np.abs(x))) < _LOG_TINY
+            # scipy may also give NaN for p there (ncf beyond 1e300): 1e50 times beyond
+            # the 1e-12 quantiles, a converging tail carries nothing either.
+            tiny |= np.isnan(lp) & (np.abs(x) > 1e50 * bulk)
+        ignorable = _ignorable(x, lo, hi, far) | tiny
         if np.any(~np.isfinite(val) & ~ignorable & np.isneginf(lq)):
             q_zero.append(True)
         return np.where(~np.isfinite(val) & ignorable, 0.0, val)
@@ -168,9 +201,6 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
             lq = lp if quantity == "entropy" else log_cont(Q, x)
             val = np.exp(lp) * (np.abs(lp) + np.abs(lq))
         return np.where(np.isfinite(val), val, 0.0)
-
-    others = [] if quantity == "entropy" else [Q.cont]
-    edges = _edges(P.cont, others)
 
     def noise() -> float:
         res = integrate.tanhsinh(magnitude, edges[:-1], edges[1:], args=(edges[:-1], edges[1:]))
@@ -203,18 +233,25 @@ def _integral(quantity: str, P: Law, Q: Law, rtol: float) -> float:
 def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
     """Sum of p g over P's atoms; returns (sum, total mass summed)."""
 
+    # Q's pmf may underflow to 0 inside its support (scipy computes some logpmfs as
+    # log(pmf)): there, where P's mass is negligible (p k < 1e-100), the term is 0.
+    # Outside Q's support a zero is real: P is not dominated and the sum is inf.
+    q_lo, q_hi = (-math.inf, math.inf)
+    if Q.kind == DISCRETE:
+        q_lo, q_hi = (float(v) for v in Q.discrete.support())
+
     def terms(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lp = log_mass(P, x)
         lq = lp if quantity == "entropy" else log_mass(Q, x)
-        return _weighted(quantity, lp, lq), np.exp(lp)
-
-    def g_at(x: np.ndarray) -> np.ndarray:
-        lp = log_mass(P, x)
-        with np.errstate(all="ignore"):
-            return _g(quantity, lp, lp if quantity == "entropy" else log_mass(Q, x))
+        val = _weighted(quantity, lp, lq)
+        if Q.kind == DISCRETE:
+            with np.errstate(all="ignore"):
+                tiny = lp + np.log(np.maximum(1.0, np.abs(x))) < _LOG_TINY
+            val = np.where(~np.isfinite(val) & tiny & (x >= q_lo) & (x <= q_hi), 0.0, val)
+        return val, np.exp(lp)
 
     if P.kind == MIXED:
-        t, m = terms(P.obj._points)
+        t, m = terms(P.obj.points)
         return math.fsum(t.tolist()), math.fsum(m.tolist())
     d = P.discrete
     if hasattr(d.dist, "xk"):  # rv_discrete(values=...): finitely many listed points
@@ -222,29 +259,33 @@ def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
         t, m = terms(np.asarray(d.dist.xk, float) + loc)
         return math.fsum(t.tolist()), math.fsum(m.tolist())
     a, b = (float(v) for v in d.support())
-    # Start with the bulk (tail masses ~1e-15 or the tolerance; scipy's quantiles are
-    # unreliable further out), then extend while the tails could still matter.
-    eps = max(rtol * 1e-3, 1e-15)
+    # Blocks of doubling width outward from the bulk (scipy's quantiles are never asked
+    # for: its isf hangs on heavy tails). A side stops when the sum of the block after
+    # it, extrapolated as a geometric series of block sums (exact for a power-law or
+    # geometric tail), is below 1e-3 rtol |total|. The work is bounded by MAX_TERMS.
+    start = time.perf_counter()
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lo = a if np.isfinite(a) else float(np.floor(d.ppf(eps)))
-        hi = b if np.isfinite(b) else float(np.ceil(d.isf(eps)))
-    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > MAX_TERMS:
-        raise RuntimeError(_too_many(P, quantity))
+        mean = float(d.mean())  # scipy's moment formulas: no search, no quantiles
+    if math.isfinite(mean):
+        centre = float(np.round(mean))
+    else:
+        centre = a if np.isfinite(a) else (b if np.isfinite(b) else 0.0)
+    lo = max(a, centre - 512.0)
+    hi = min(b, lo + 1023.0)
     t, m = terms(np.arange(lo, hi + 1.0))
     parts, masses = [math.fsum(t.tolist())], [math.fsum(m.tolist())]
-    total = parts[0]
-    # Extend each infinite side while what is left could still matter.
     for side in (+1, -1):
+        previous: tuple[float, float] | None = None
         while (hi < b) if side > 0 else (lo > a):
+            total = math.fsum(parts)
             if math.isinf(total):
                 return total, math.fsum(masses)
-            edge = hi if side > 0 else lo
-            tail = float(d.sf(edge)) if side > 0 else float(d.cdf(edge - 1.0))
-            g_edge = abs(float(g_at(np.array([edge]))[0]))
-            if tail <= 0.0 or 4.0 * tail * max(1.0, g_edge) <= 1e-3 * rtol * abs(total):
-                break
-            width = max(hi - lo + 1.0, 16.0)
+            width = max(hi - lo + 1.0, 1024.0)
+            done = hi - lo + 1.0
+            predicted = (time.perf_counter() - start) * (done + width) / done
+            if done + width > MAX_TERMS or predicted > MAX_SECONDS:
+                raise RuntimeError(_too_many(P, quantity))
             if side > 0:
                 new = min(b, hi + width)
                 t, m = terms(np.arange(hi + 1.0, new + 1.0))
@@ -253,18 +294,38 @@ def _series(quantity: str, P: Law, Q: Law, rtol: float) -> tuple[float, float]:
                 new = max(a, lo - width)
                 t, m = terms(np.arange(new, lo))
                 lo = new
-            if hi - lo > MAX_TERMS:
-                raise RuntimeError(_too_many(P, quantity))
+            block = (math.fsum(np.abs(t).tolist()), math.fsum(m.tolist()))
             parts.append(math.fsum(t.tolist()))
-            masses.append(math.fsum(m.tolist()))
-            total = math.fsum(parts)
+            masses.append(block[1])
+            if block == (0.0, 0.0):
+                break
+            if previous is not None and all(
+                _geometric_tail(now, before) <= bound
+                for now, before, bound in zip(
+                    block,
+                    previous,
+                    (1e-3 * rtol * abs(math.fsum(parts)), 1e-2 * NORM_ATOL),
+                    strict=True,
+                )
+            ):
+                break
+            previous = block
     return math.fsum(parts), math.fsum(masses)
+
+
+def _geometric_tail(now: float, before: float) -> float:
+    """The sum of the blocks after ``now`` if block sums fall by a constant ratio."""
+    if now == 0.0:
+        return 0.0
+    ratio = now / before if before > 0 else math.inf
+    return now * ratio / (1.0 - ratio) if ratio < 0.9 else math.inf
 
 
 def _too_many(P: Law, quantity: str) -> str:
     return (
         f"the series for the {quantity} of {P.name} needs more than {MAX_TERMS} terms "
-        "(heavy tail); use method='mc'"
+        f"(or {MAX_SECONDS:g} s) "
+        "to reach the tolerance (a heavy tail); use method='mc', or a larger rtol"
     )
 
 
@@ -343,6 +404,15 @@ def summarise(y: Any, n: int) -> Estimate:
     if bool(xp.any(y == math.inf)):
         # q = 0 (or p/q = inf) at a sample of P: P is not dominated by Q.
         return Estimate(math.inf, 0.0, n)
-    value = float(xp.mean(y))
-    stderr = float(xp.std(y, correction=1)) / math.sqrt(n)
-    return Estimate(value, stderr, n)
+    mean = xp.mean(y)
+    value = float(mean)
+    sd = float(xp.std(y, correction=1))
+    stderr = sd / math.sqrt(n)
+    skew = kurt = 0.0
+    if sd > 0 and math.isfinite(sd):
+        u = (y - mean) / sd
+        u2 = u * u
+        skew, kurt = float(xp.mean(u2 * u)), float(xp.mean(u2 * u2)) - 3.0
+        if not (math.isfinite(skew) and math.isfinite(kurt)):
+            skew = kurt = 0.0
+    return Estimate(value, stderr, n, skew, kurt)

@@ -1,4 +1,9 @@
-"""Input checking for :mod:`celib.measure`: one internal view of every accepted law.
+"""The law adapter of :mod:`celib.measure`: the one place that checks a law.
+
+Every entry point (the three quantities, :class:`~celib.measure.Mixed`'s continuous
+part, :func:`~celib.measure.describe`) turns its distributions into a :class:`Law`
+through :func:`as_law`, which refuses what is not a probability law with a message
+naming the argument.
 
 Every accepted law is seen as a sum of (at most) two parts on a common reference
 measure :math:`\\nu` = counting measure on the atoms + Lebesgue measure:
@@ -23,7 +28,7 @@ import numpy as np
 from scipy import stats
 from scipy.stats.distributions import rv_frozen
 
-from celib._measure_types import Mixed, describe
+from celib.measure._types import Mixed, law_name
 
 _MVN_FROZEN = type(stats.multivariate_normal())
 _MVN_GEN = type(stats.multivariate_normal)
@@ -46,7 +51,7 @@ class Law:
 
     @property
     def name(self) -> str:
-        return describe(self.obj)
+        return law_name(self.obj)
 
     @property
     def has_cont(self) -> bool:
@@ -55,11 +60,11 @@ class Law:
     @property
     def has_atoms(self) -> bool:
         if self.kind == MIXED:
-            return len(self.obj._points) > 0
+            return len(self.obj.points) > 0
         return self.kind == DISCRETE
 
 
-def family_of(d: Any) -> type:
+def family_of(d: Any, argname: str = "family") -> type:
     """The registry key of a family: ``stats.norm`` -> ``norm_gen``."""
     if isinstance(d, type):
         return d
@@ -67,14 +72,68 @@ def family_of(d: Any) -> type:
         return type(d)
     if isinstance(d, rv_frozen):
         raise TypeError(
-            f"a family is the unfrozen generator (e.g. stats.norm), got the frozen "
-            f"distribution {describe(d)}"
+            f"{argname}: a family is the unfrozen generator (e.g. stats.norm), got the "
+            f"frozen distribution {law_name(d)}"
         )
-    raise TypeError(f"not a scipy.stats distribution family: {d!r}")
+    raise TypeError(f"{argname} is not a scipy.stats distribution family: {d!r}")
+
+
+def _check_params(d: Any, argname: str) -> None:
+    """The parameters of a frozen scipy law: real scalars, finite, in the family's range."""
+    names = [n.strip() for n in (d.dist.shapes or "").split(",") if n.strip()]
+    try:
+        shapes, loc, scale = d.dist._parse_args(*d.args, **d.kwds)
+    except TypeError as exc:
+        raise TypeError(f"{argname} has invalid parameters ({exc})") from exc
+    params = dict(zip([*names, "loc", "scale"], [*shapes, loc, scale], strict=False))
+    for pname, v in params.items():
+        if v is None or isinstance(v, str | bytes):
+            raise TypeError(
+                f"{argname}: the parameter {pname} of {d.dist.name} must be a real number, "
+                f"got {v!r}"
+            )
+        try:
+            arr = np.asarray(v)
+        except ValueError as exc:
+            raise ValueError(f"{argname}: the parameter {pname} is not a number") from exc
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{argname}: the parameter {pname} of {d.dist.name} must be a real number, "
+                f"got {v!r} (dtype {arr.dtype})"
+            )
+        if arr.ndim != 0:
+            raise ValueError(
+                f"{argname} has array-valued parameters ({pname}={arr.tolist()!r}); pass one "
+                "distribution at a time"
+            )
+        if not np.isfinite(arr):
+            raise ValueError(
+                f"{argname} has invalid parameters: {pname}={float(arr)!r} is not finite"
+            )
+    if not (bool(np.all(d.dist._argcheck(*shapes))) and float(scale) > 0):
+        raise ValueError(
+            f"{argname} has invalid parameters: {law_name(d)} (shape parameters outside "
+            f"the family's range, or scale <= 0)"
+        )
+
+
+def check_continuous_part(d: Any, argname: str) -> None:
+    """The continuous part of a Mixed law: a valid frozen 1-D continuous scipy law."""
+    if not (isinstance(d, rv_frozen) and isinstance(d.dist, stats.rv_continuous)):
+        raise TypeError(
+            f"{argname} must be a frozen one-dimensional continuous scipy.stats "
+            f"distribution such as stats.gamma(2.0), got {type(d).__name__}"
+        )
+    _check_params(d, argname)
 
 
 def as_law(d: Any, argname: str) -> Law:
     """Check ``d`` and return its :class:`Law` view; ``argname`` is used in messages."""
+    if d is None:
+        raise TypeError(
+            f"{argname} must be a distribution (a frozen scipy.stats law or a "
+            f"celib.measure.Mixed), got None"
+        )
     if isinstance(d, Mixed):
         return Law(d, MIXED, 1, Mixed, d.continuous, d.continuous_weight, None)
     if isinstance(d, stats.rv_continuous | stats.rv_discrete):
@@ -87,21 +146,19 @@ def as_law(d: Any, argname: str) -> Law:
             )
         d = d()
     if isinstance(d, rv_frozen):
-        shapes, loc, scale = d.dist._parse_args(*d.args, **d.kwds)
-        params = (*shapes, loc, scale)
-        if any(np.ndim(v) != 0 for v in params):
-            raise ValueError(
-                f"{argname} has array-valued parameters ({describe(d)}); pass one "
-                "distribution at a time"
-            )
-        if not all(np.isfinite(v) for v in params) or not bool(
-            d.dist._argcheck(*shapes) and scale > 0
-        ):
-            raise ValueError(f"{argname} has invalid parameters: {describe(d)}")
+        _check_params(d, argname)
         if isinstance(d.dist, stats.rv_continuous):
             return Law(d, CONTINUOUS, 1, type(d.dist), d, 1.0, None)
         return Law(d, DISCRETE, 1, type(d.dist), None, 0.0, d)
     if isinstance(d, _MVN_FROZEN):
+        mean, cov = np.asarray(d.mean), np.asarray(d.cov_object.covariance)
+        if mean.dtype.kind not in "biuf" or cov.dtype.kind not in "biuf":
+            raise TypeError(f"{argname}: the mean and covariance must be real")
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(cov))):
+            raise ValueError(
+                f"{argname}: the mean and covariance of the multivariate normal must be "
+                f"finite, got mean={mean.tolist()!r}"
+            )
         return Law(d, MVN, int(d.dim), _MVN_GEN, d, 1.0, None)
     if isinstance(d, _MULTI_FROZEN):
         raise TypeError(
@@ -159,8 +216,13 @@ def log_mass(L: Law, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore"):
         if L.kind == MIXED:
-            return np.log(L.obj._mass(x))
+            return np.log(L.obj.mass(x))
         if L.kind == DISCRETE:
+            if L.discrete.dist.name == "dlaplace":  # scipy: log(pmf), 0 beyond |k| a > 745
+                (a,), loc, _ = L.discrete.dist._parse_args(*L.discrete.args, **L.discrete.kwds)
+                k = x - loc
+                out = math.log(math.tanh(a / 2.0)) - a * np.abs(k)
+                return np.where(k == np.round(k), out, -np.inf)
             return np.asarray(L.discrete.logpmf(x), dtype=float)
     return np.full(x.shape[:1] if L.kind == MVN else x.shape, -np.inf)
 
@@ -179,7 +241,14 @@ def logpdf(d: Any, x: np.ndarray) -> np.ndarray:
     """scipy's logpdf, with the tails of a few families fixed (see _LOGPDF_STD)."""
     fn = _LOGPDF_STD.get(getattr(getattr(d, "dist", None), "name", ""))
     if fn is None:
-        return np.asarray(d.logpdf(x), dtype=float)
+        out = np.asarray(d.logpdf(x), dtype=float)
+        if out.shape != np.shape(x):  # a multivariate normal: one value per row
+            return out
+        bad = np.isnan(out) & ~np.isnan(x)
+        if np.any(bad):  # some logpdfs give NaN far out where pdf is a clean 0
+            with np.errstate(divide="ignore"):
+                out = np.where(bad, np.log(np.asarray(d.pdf(x), dtype=float)), out)
+        return out
     _, loc, scale = d.dist._parse_args(*d.args, **d.kwds)
     with np.errstate(over="ignore"):
         return fn((x - loc) / scale) - math.log(scale)
@@ -199,7 +268,7 @@ def is_atom(L: Law, x: np.ndarray) -> np.ndarray:
     """Whether each x carries positive L-mass."""
     x = np.asarray(x, dtype=float)
     if L.kind == MIXED:
-        return L.obj._mass(x) > 0
+        return L.obj.mass(x) > 0
     if L.kind == DISCRETE:
         return np.asarray(L.discrete.pmf(x)) > 0
     return np.zeros(x.shape[:1] if L.kind == MVN else x.shape, dtype=bool)
