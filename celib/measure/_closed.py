@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg, special, stats
 
+from celib import _checks
 from celib.measure._laws import CONTINUOUS, DISCRETE, MIXED, MVN, Law, family_of, log_mass
 
 QUANTITIES = ("cross_entropy", "entropy", "kl_divergence")
@@ -28,8 +29,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 def register(quantity: str, family_p: Any, family_q: Any = None) -> Callable:
     """Decorator adding a closed form to the registry (see ``celib.measure``)."""
-    if quantity not in QUANTITIES:
-        raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
+    quantity = _checks.choice(quantity, "quantity", QUANTITIES)
     if quantity == "entropy":
         if family_q is not None:
             raise ValueError("an entropy formula takes one family: family_q must be None")

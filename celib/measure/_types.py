@@ -19,6 +19,8 @@ import numpy as np
 from scipy import integrate, special
 from scipy.stats.distributions import rv_frozen
 
+from celib import _checks
+
 __all__ = [
     "DivergentIntegralWarning",
     "Estimate",
@@ -249,7 +251,7 @@ class ReferenceMeasure:
         if not all(math.isfinite(a) for a in atoms):
             raise ValueError(f"atoms must be finite numbers, got {self.atoms!r}")
         object.__setattr__(self, "atoms", atoms)
-        object.__setattr__(self, "lebesgue", bool(self.lebesgue))
+        object.__setattr__(self, "lebesgue", _checks.flag(self.lebesgue, "lebesgue"))
 
     def __add__(self, other: ReferenceMeasure) -> ReferenceMeasure:
         if not isinstance(other, ReferenceMeasure):
