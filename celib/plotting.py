@@ -646,7 +646,8 @@ def benchmark_table(name: str, result: dict) -> str:
 def benchmark_bars(results: dict[str, dict]) -> Figure:
     """Bar charts of benchmark summaries: time and peak extra memory against the baseline.
 
-    One column per summary, two rows (time ratio, memory ratio); celib's cases in blue,
+    One row per summary, two columns (time ratio, memory ratio), within the book's text
+    column (6.8 in, so that labels stay readable on the page); celib's cases in blue,
     the baseline in vermillion, other cases in green; a dashed line at 1 (the
     baseline) and, where the summary has ``lower_bound_bytes``, a dotted line at the
     lower bound of the memory.
@@ -684,15 +685,17 @@ def benchmark_bars(results: dict[str, dict]) -> Figure:
         raise ValueError("results is empty: give at least one benchmark summary")
     for name, result in results.items():
         _check_benchmark(f"results[{name!r}]", result)
-    fig, axes = new_figure(len(results), 2, width=5.0 * len(results), height=5.2, squeeze=False)
-    for col, (name, result) in enumerate(results.items()):
+    fig, axes = new_figure(
+        2, len(results), width=6.8, height=0.6 + 2.4 * len(results), squeeze=False
+    )
+    for row, (name, result) in enumerate(results.items()):
         cases = list(result["cases"])
         base = result["baseline"]
         colors = [
             PALETTE[0] if c.startswith("celib") else PALETTE[1] if c == base else PALETTE[2]
             for c in cases
         ]
-        for row, (key, label) in enumerate((("time_ratio", "time"), ("memory_ratio", "memory"))):
+        for col, (key, label) in enumerate((("time_ratio", "time"), ("memory_ratio", "memory"))):
             ax = axes[row, col]
             values = [result["cases"][c][key] for c in cases]
             bars = ax.barh(range(len(cases)), values, color=colors)
@@ -703,7 +706,7 @@ def benchmark_bars(results: dict[str, dict]) -> Figure:
                 bound = result["lower_bound_bytes"] / result["cases"][base]["peak_extra_bytes"]
                 ax.axvline(bound, color=PALETTE[3], lw=1.5, ls=":", label="lower bound")
                 ax.legend(loc="upper right")
-            ax.set_yticks(range(len(cases)), cases)
+            ax.set_yticks(range(len(cases)), cases if col == 0 else [""] * len(cases))
             ax.set_xlabel(f"{label} / {base}")
-            ax.set_title(name, fontsize=10)
+            ax.set_title(f"{name}: {label}", fontsize=10)
     return fig
