@@ -26,6 +26,7 @@ import array_api_compat
 import numpy as np
 
 from celib import _checks as _a
+from celib.nn import _kernel  # the one kernel of the losses (imports no torch)
 
 __all__ = [
     "binary_cross_entropy",
@@ -298,12 +299,7 @@ def binary_cross_entropy(
         raise ValueError("t has targets outside [0, 1]; binary targets are probabilities of 1")
     if from_logits:
         _a.check_finite(xp, y, "y", "logits")
-        nonneg = y >= 0
-        x_pos = xp.where(nonneg, y, xp.zeros_like(y))
-        x_neg = xp.where(nonneg, xp.zeros_like(y), y)
-        loss_pos = (1 - t) * x_pos + xp.log1p(xp.exp(-x_pos))
-        loss_neg = -t * x_neg + xp.log1p(xp.exp(x_neg))
-        loss = xp.where(nonneg, loss_pos, loss_neg)
+        loss, _ = _kernel.bce_with_logits(xp, y, t)
     else:
         _a.check_probabilities(xp, y, "y", axis=None)
         hit, miss = t > 0, t < 1
@@ -314,7 +310,7 @@ def binary_cross_entropy(
                 xp.where(hit, t * xp.log(y_hit), xp.zeros_like(y))
                 + xp.where(miss, (1 - t) * xp.log1p(-y_miss), xp.zeros_like(y))
             )
-    return _a.finish(_a.reduce(xp, loss, reduction))
+    return _a.finish(_kernel.reduce(xp, loss, reduction))
 
 
 def categorical_cross_entropy(
@@ -418,20 +414,14 @@ def categorical_cross_entropy(
         _a.check_probabilities(xp, rows, "t", -1)
     if from_logits:
         _a.check_finite(xp, y, "y", "logits")
-        top = xp.argmax(y, axis=-1, keepdims=True)
-        is_top = xp.arange(n_classes, device=array_api_compat.device(y)) == top
-        m = xp.sum(xp.where(is_top, y, xp.zeros_like(y)), axis=-1, keepdims=True)
-        rest = xp.where(is_top, xp.zeros_like(y), xp.exp(y - m))
-        log1p_r = xp.log1p(xp.sum(rest, axis=-1))
-        gaps = xp.where(rows > 0, rows * (m - y), xp.zeros_like(y))
-        loss = xp.sum(gaps, axis=-1) + xp.sum(rows, axis=-1) * log1p_r
+        loss, _ = _kernel.softmax_ce(xp, y, rows, axis=-1)
     else:
         _a.check_probabilities(xp, y, "y", -1)
         hit = rows > 0
         y_hit = xp.where(hit, y, xp.ones_like(y))
         with np.errstate(divide="ignore"):  # log 0 = -inf is the intended +inf
             loss = -xp.sum(xp.where(hit, rows * xp.log(y_hit), xp.zeros_like(y)), axis=-1)
-    return _a.finish(_a.reduce(xp, loss, reduction))
+    return _a.finish(_kernel.reduce(xp, loss, reduction))
 
 
 def shannon_code(q: Any) -> list[str]:

@@ -76,7 +76,9 @@ def check_finite(name: str, value: torch.Tensor, what: str) -> None:
     if math.isnan(lo) or math.isnan(hi):
         raise ValueError(f"{name} ({what}) holds NaN")
     if math.isinf(lo) or math.isinf(hi):
-        raise ValueError(f"{name} ({what}) holds an infinite value ({lo if math.isinf(lo) else hi})")
+        raise ValueError(
+            f"{name} ({what}) holds an infinite value ({lo if math.isinf(lo) else hi})"
+        )
 
 
 def check_class_weight(weight: object, input: torch.Tensor, c: int) -> torch.Tensor | None:

@@ -65,10 +65,13 @@ def softmax_split(xp: Any, x: Any, axis: int = -1) -> tuple[Any, Any, Any, Any]:
     the terms :math:`e^{x_j - m}` with 0 at the argmax and ``r`` their sum :math:`R`.
     """
     axis = axis % x.ndim
-    m = xp.max(x, axis=axis, keepdims=True)
     first = xp.argmax(x, axis=axis, keepdims=True)
     top = _along(xp, x.shape[axis], axis, x.ndim, _device(x)) == first
-    e = xp.where(top, xp.zeros_like(x), xp.exp(x - m))
+    zero = xp.zeros_like(x)
+    # m through the mask, not max(): autograd then sends m's gradient to the one argmax
+    # entry (max() would split it between tied maxima, which the terms do not).
+    m = xp.sum(xp.where(top, x, zero), axis=axis, keepdims=True)
+    e = xp.where(top, zero, xp.exp(x - m))
     r = xp.sum(e, axis=axis, keepdims=True)
     return m, top, e, r
 
@@ -116,10 +119,14 @@ def bce_with_logits(xp: Any, x: Any, t: Any, pos_weight: Any = None) -> tuple[An
     :func:`bce_target_grad`. A term with a zero coefficient adds exactly 0 (a logit of
     :math:`\pm\infty` with the matching label costs nothing).
     """
-    tail = xp.log1p(xp.exp(-xp.abs(x)))
     zero = xp.zeros_like(x)
-    sp_pos = xp.where(x > 0, x, zero) + tail  # softplus(x)
-    sp_neg = xp.where(x < 0, -x, zero) + tail  # softplus(-x)
+    # Each branch is a whole formula, so that autograd through it is right at x = 0 too.
+    nonneg = x >= 0
+    x_pos = xp.where(nonneg, x, zero)
+    x_neg = xp.where(nonneg, zero, x)
+    tail_pos, tail_neg = xp.log1p(xp.exp(-x_pos)), xp.log1p(xp.exp(x_neg))
+    sp_pos = xp.where(nonneg, x_pos + tail_pos, tail_neg)  # softplus(x)
+    sp_neg = xp.where(nonneg, tail_pos, tail_neg - x_neg)  # softplus(-x)
     coef_pos = 1.0 - t
     coef_neg = t if pos_weight is None else t * pos_weight
     loss = xp.where(coef_pos == 0, zero, coef_pos * sp_pos)

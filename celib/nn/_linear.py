@@ -187,6 +187,8 @@ def _fast_chunk(z, pb, xc, wf, bf, tg, i, j, loss, row_scale):
     rs = None
     if row_scale is not None:
         rs = torch.where(valid, row_scale[i:j] / (py + tail), zero)
+        if tg.ignored is not None:  # exact zeros on ignored rows, whatever their logits
+            pb.index_fill_(0, (~valid).view(-1).nonzero().view(-1), 0.0)
     return pb, bad, rs
 
 
