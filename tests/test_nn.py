@@ -38,6 +38,7 @@ def ce(x, target, path="fast", **kw):
         kw.get("reduction", "mean"),
         float(kw.get("label_smoothing", 0.0)),
         path,
+        False,
     )
     return functional._output_dtype(out, x)
 
@@ -817,3 +818,43 @@ def test_linear_cross_entropy_loss_module_matches_torch():
     g_ref = torch.autograd.grad(ref(h, y), ref.linear.weight)[0]
     torch.testing.assert_close(g, g_ref, rtol=1e-12, atol=1e-15)
     assert "num_classes=4" in repr(ours)
+
+
+# ------------------------------------------------------------------ inplace_backward
+
+
+@pytest.mark.parametrize("dtype", [F64, torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_inplace_backward_writes_the_gradient_into_the_logits(dtype, reduction):
+    gen = torch.Generator().manual_seed(31)
+    x0 = (4 * torch.randn(9, 7, generator=gen, dtype=F64)).to(dtype)
+    x0[2, 3] = 300.0  # a row whose target probability underflows (target 0 below)
+    y = torch.randint(0, 7, (9,), generator=gen)
+    y[2], y[4] = 0, -100  # ... and an ignored row
+    w = torch.rand(7, generator=gen, dtype=F64).to(dtype) + 0.5
+    ref_x = x0.clone().requires_grad_()
+    ref = nn.cross_entropy(ref_x, y, weight=w, reduction=reduction)
+    (ref_g,) = grads(ref, (ref_x,))
+    x = x0.clone().requires_grad_()
+    out = nn.cross_entropy(x, y, weight=w, reduction=reduction, inplace_backward=True)
+    assert torch.equal(out, ref)
+    (g,) = grads(out, (x,))
+    assert torch.equal(g, ref_g)
+    assert g.data_ptr() == x.data_ptr()  # the logits' own storage
+    assert not g[4].any()
+
+
+def test_inplace_backward_once_only_and_checked():
+    x = torch.randn(3, 4, requires_grad=True)
+    y = torch.tensor([0, 1, 2])
+    loss = nn.cross_entropy(x, y, inplace_backward=True)
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="backpropagated once only"):
+        loss.backward()
+    with pytest.raises(TypeError, match="inplace_backward must be True or False"):
+        nn.cross_entropy(x, y, inplace_backward=1)
+    # Without a gradient to compute, the logits are left alone.
+    x2 = torch.randn(3, 4)
+    before = x2.clone()
+    nn.cross_entropy(x2, y, inplace_backward=True)
+    assert torch.equal(x2, before)

@@ -77,6 +77,6 @@ class BCEWithLogitsFunction(torch.autograd.Function):
             gx = gx.mul_(grad_out) if need_x else None
             gt = gt.mul_(grad_out) if need_t else None
         else:
-            gx = _times_upstream(gx, grad_out, ctx.reduction, 1) if need_x else None
-            gt = _times_upstream(gt, grad_out, ctx.reduction, 1) if need_t else None
+            gx = _times_upstream(gx, grad_out, ctx.reduction) if need_x else None
+            gt = _times_upstream(gt, grad_out, ctx.reduction) if need_t else None
         return gx, gt, None, None, None

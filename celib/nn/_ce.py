@@ -83,78 +83,73 @@ def hard_forward(
     x: torch.Tensor,
     y: torch.Tensor,
     valid: torch.Tensor,
-    need_grad: bool,
-    chunk_elems: int | None = None,
-    row_factor: torch.Tensor | float | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """Per-row ``-log softmax(x)[y]`` of class-index targets, and ``softmax(x) - onehot``.
+    row_factor: torch.Tensor | float | None,
+    block_elems: int | None = None,
+    inplace: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Per-row ``-log softmax(x)[y]`` of class-index targets and, if ``row_factor`` is
+    given, the gradient ``row_factor * (softmax(x) - onehot(y))``.
+
+    The rows are taken in blocks small enough to stay in cache: for each block the
+    softmax is computed (in float32 for half precision), turned into ``p - onehot(y)``
+    (:func:`softmax_minus_onehot_`), divided by its accurately summed row ``p_y + T``
+    (torch.softmax's rows sum to 1 only within ~1e3 ulp at C = 256k, a common factor
+    this removes) and multiplied by ``row_factor`` before it is written out, rounded
+    once: the gradient is read and written once, in the forward pass.
 
     Parameters
     ----------
     x : (N, C) logits (any floating dtype).
     y : (N, 1) int64 class indices, all in range (ignored rows hold any valid index).
-    valid : (N, 1) bool, False for an ignored row.
-    need_grad : also return the gradient of the unweighted, unreduced per-row losses
-        (the caller scales its rows).
-    row_factor : for float16/bfloat16 logits only: each row's factor in the reduction
-        (a float, a 0-d or an (N, 1) tensor). The gradient is then finished here, in
-        float32, before its one rounding to the logits' dtype: divided by ``total``,
-        times ``row_factor``, exactly 0 on ignored rows. (A float32 or float64 softmax
-        becomes the gradient itself and is scaled by the caller: no copy.)
+    valid : (N, 1) bool, False for an ignored row (its gradient row is exactly 0).
+    row_factor : each row's factor in the reduction (a float, a 0-d or an (N, 1)
+        tensor), or None for no gradient.
+    inplace : write the gradient into ``x`` itself (its logits are lost).
 
     Returns
     -------
     raw : (N, 1) per-row loss in compute dtype (whatever it is on ignored rows).
     bad : 0-d bool, True if a valid row has a NaN or +inf logit, or only -inf logits.
-    grad : (N, C) ``softmax(x) - onehot(y)`` in ``x.dtype``, or None; its rows still
-        have to be divided by ``total``.
-    total : (N, 1) ``p_y + T``, the row sum of the computed softmax, summed accurately.
+    grad : (N, C) gradient in ``x.dtype`` (``x`` itself if ``inplace``), or None.
     """
     n, c = x.shape
     f = compute_dtype(x.dtype)
     dev = x.device
     raw = torch.empty(n, 1, dtype=f, device=dev)
     py = torch.empty(n, 1, dtype=f, device=dev)
-    total = torch.empty(n, 1, dtype=f, device=dev)
-    grad = None
-    if need_grad and x.dtype == f:
-        rows = max(n, 1)  # one block: the softmax becomes the gradient
+    need_grad = row_factor is not None
+    if not need_grad:
+        grad = None
+    elif inplace:
+        grad = x.detach()
     else:
-        rows = max(1, (chunk_elems or _block_elems(dev, kind="hard")) // max(c, 1))
-        if need_grad:
-            grad = torch.empty(n, c, dtype=x.dtype, device=dev)
-    all_valid = row_factor is None or bool(valid.all())
+        grad = torch.empty(n, c, dtype=x.dtype, device=dev)
+    rows = max(1, min(n, (block_elems or _block_elems(dev, kind="hard")) // max(c, 1)))
+    # Softmax blocks go straight into the gradient where they can (float32, float64 and
+    # not in place); else into one block buffer, reused (it stays in cache).
+    direct = need_grad and not inplace and x.dtype == f
+    buf = None if direct else torch.empty(rows, c, dtype=f, device=dev)
+    all_valid = bool(valid.all())
+    per_row = isinstance(row_factor, torch.Tensor) and row_factor.dim() > 0
     for i in range(0, n, rows):
         j = min(i + rows, n)
-        pb = torch.softmax(x[i:j], 1, dtype=f)
+        pb = grad[i:j] if direct else buf[: j - i]
+        torch.ops.aten._softmax.out(x[i:j].to(f) if x.dtype != f else x[i:j], 1, False, out=pb)
         raw[i:j], py[i:j], tail = softmax_minus_onehot_(pb, y[i:j])
-        total[i:j] = py[i:j] + tail
+        if inplace:  # rows whose p_y underflows, while their logits are still there
+            fix_underflow_(raw[i:j], py[i:j], valid[i:j], y[i:j], lambda r, xb=x[i:j]: xb[r])
         if not need_grad:
             continue
-        if grad is None:
-            grad = pb
-        elif row_factor is None:
+        fac = row_factor[i:j] if per_row else row_factor
+        pb.mul_(fac / (py[i:j] + tail))
+        if not all_valid:
+            pb.masked_fill_(~valid[i:j], 0.0)  # exact zeros, whatever the logits are
+        if not direct:
             grad[i:j].copy_(pb)
-        else:
-            _finish_half_rows_(grad[i:j], pb, row_factor, i, j, valid[i:j], total[i:j], all_valid)
-    # The rows of torch.softmax do not sum to 1 within a few ulp (about 1e3 ulp at
-    # C = 256k on CPU), a common factor of the row: the caller divides each gradient row
-    # by the accurately summed total p_y + T, which removes it.
-    fix_underflow_(raw, py, valid, y, lambda r: x.index_select(0, r))
+    if not inplace:  # rows whose p_y underflows: their loss from the argmax form
+        fix_underflow_(raw, py, valid, y, lambda r: x.index_select(0, r))
     bad = (torch.isnan(raw) & valid).any()
-    return raw, bad, grad, total
-
-
-def _finish_half_rows_(out, pb, row_factor, i, j, vb, total, all_valid) -> None:
-    """Scale a block of float32 gradient rows and write them with the one rounding to the
-    logits' dtype; ignored rows get exact zeros, whatever their logits are."""
-    fac = row_factor
-    if isinstance(fac, torch.Tensor) and fac.dim():
-        fac = fac[i:j]
-    pb.mul_(torch.where(vb, fac / total, 0.0))
-    if not all_valid:
-        pb.masked_fill_(~vb, 0.0)
-    out.copy_(pb)
+    return raw, bad, grad
 
 
 def _xp(x: torch.Tensor):
@@ -294,25 +289,27 @@ def forward(
     need_t_grad: bool,
     path: str = "auto",
     block_elems: int | None = None,
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, object]:
+    inplace: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """Loss (reduced, in compute dtype) and its gradients for a unit upstream gradient.
 
-    Arguments are already validated. Returns ``(out, grad_input, grad_target, scale)``
-    with the gradients shaped like ``input`` and ``target`` (or None). ``scale`` is None
-    when ``grad_input`` is final; otherwise (fast kernel) ``grad_input`` is (N, C) and
-    still has to be multiplied by ``scale``, a float or a tensor of shape () or (N, 1),
-    row by row. ``path`` is ``'auto'``, or ``'general'`` to force the general kernel.
+    Arguments are already validated. Returns ``(out, grad_input, grad_target)`` with
+    the gradients shaped like ``input`` and ``target`` (or None). ``path`` is
+    ``'auto'``, or ``'general'`` to force the general kernel. ``inplace``: the fast
+    kernel writes the gradient into ``input`` itself (the general one ignores it).
     """
     n, c, d = _dims(input)
     soft = target.dtype.is_floating_point
     f = compute_dtype(input.dtype)
     w = None if weight is None else weight.to(dtype=f)
     eps = float(label_smoothing)
-    gx_scale = gt = None
+    gt = None
     if not soft and eps == 0.0 and d == 1 and path == "auto":
-        loss, divisor, gx, gx_scale = _hard_path(
-            input.reshape(n, c), target, w, ignore_index, reduction, need_x_grad, block_elems
-        )
+        loss, divisor, gx = _hard_path(
+            input.reshape(n, c), target, w, ignore_index, reduction, need_x_grad, block_elems,
+            inplace,
+        )  # fmt: skip
+        gx = None if gx is None else gx.view(input.shape)
     else:
         loss, divisor, gx, gt = _general_path(
             input.reshape(n, c, d), target, soft, w, ignore_index, reduction, eps,
@@ -324,7 +321,7 @@ def forward(
     out = _kernel.reduce(torch, loss, reduction, divisor)
     if gt is not None:
         gt = gt.view(target.shape).to(target.dtype)
-    return out, gx, gt, gx_scale
+    return out, gx, gt
 
 
 def _raise_if_bad(bad: torch.Tensor) -> None:
@@ -335,9 +332,9 @@ def _raise_if_bad(bad: torch.Tensor) -> None:
         )
 
 
-def _hard_path(x2, target, w, ignore_index, reduction, need_x_grad, block_elems):
+def _hard_path(x2, target, w, ignore_index, reduction, need_x_grad, block_elems, inplace):
     """Class indices, no smoothing, (N, C) logits: the fast kernel. Returns the per-row
-    losses, the 'mean' divisor, the (N, C) gradient buffer and its row factors."""
+    losses, the 'mean' divisor and the (N, C) gradient for a unit upstream gradient."""
     n, c = x2.shape
     f = compute_dtype(x2.dtype)
     y, valid, coef = _prepare_hard(target, (n, 1), c, w, ignore_index, f)
@@ -345,21 +342,11 @@ def _hard_path(x2, target, w, ignore_index, reduction, need_x_grad, block_elems)
     row_factor = None
     if need_x_grad:
         row_factor = _row_scale(reduction, divisor, coef, w is None and bool(valid.all()))
-    half = x2.dtype != f
-    raw, bad, gx, total = hard_forward(
-        x2, y, valid, need_x_grad, block_elems, row_factor if half else None
-    )
+    raw, bad, gx = hard_forward(x2, y, valid, row_factor, block_elems, inplace)
     _raise_if_bad(bad)
     zero = torch.zeros((), dtype=f, device=x2.device)
     loss = torch.where(coef != 0, coef * raw, zero).view(n)
-    gx_scale = 1.0 if need_x_grad else None  # half precision: finished but for upstream
-    if need_x_grad and not half:
-        # The gradient is the softmax buffer, softmax - onehot: its rows are scaled in
-        # backward, together with the upstream gradient (one pass over it), and divided
-        # by the softmax's accurately summed row (0 where ignored). Half precision
-        # gradients were finished in float32 by the kernel.
-        gx_scale = torch.where(valid, torch.reciprocal(total), zero) * row_factor
-    return loss, divisor, gx, gx_scale
+    return loss, divisor, gx
 
 
 def _general_path(
@@ -422,73 +409,46 @@ def _scales(reduction, coef, valid_f, need_grad, zero):
 class CrossEntropyFunction(torch.autograd.Function):
     """Autograd wrapper of :func:`forward`: the gradient is written during the forward
     pass and handed to autograd (no second pass over the logits, no second N x C buffer).
-    With ``retain_graph=True`` a second backward recomputes it from the saved input."""
+    With ``retain_graph=True`` a second backward recomputes it from the saved input
+    (impossible after ``inplace``, whose logits are gone: that raises)."""
 
     @staticmethod
-    def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing, path):
+    def forward(
+        ctx, input, target, weight, ignore_index, reduction, label_smoothing, path, inplace
+    ):
         need_x = ctx.needs_input_grad[0]
         need_t = ctx.needs_input_grad[1]
         with no_autocast(input.device.type):
-            out, gx, gt, scale = forward(
-                input,
-                target,
-                weight,
-                ignore_index,
-                reduction,
-                label_smoothing,
-                need_x,
-                need_t,
-                path,
-            )
+            out, gx, gt = forward(
+                input, target, weight, ignore_index, reduction, label_smoothing,
+                need_x, need_t, path, inplace=inplace and need_x,
+            )  # fmt: skip
         ctx.save_for_backward(input, target, weight)
-        ctx.input_shape = input.shape
-        ctx.args = (ignore_index, reduction, label_smoothing, path)
-        ctx.grads = (gx, gt, scale)
+        ctx.args = (ignore_index, reduction, label_smoothing, path, inplace and need_x)
+        ctx.grads = (gx, gt)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
-        gx, gt, scale = ctx.grads
-        ctx.grads = (None, None, None)  # hand the buffers over: autograd may keep them
+        gx, gt = ctx.grads
+        ctx.grads = (None, None)  # hand the buffers over: autograd may keep them
         need_x, need_t = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        ignore_index, reduction, label_smoothing, path = ctx.args
+        ignore_index, reduction, label_smoothing, path, inplace = ctx.args
         if (need_x and gx is None) or (need_t and gt is None):
+            if inplace:
+                raise RuntimeError(
+                    "cross_entropy(..., inplace_backward=True) overwrote the logits with "
+                    "their gradient: it can be backpropagated once only"
+                )
             input, target, weight = ctx.saved_tensors
-            _, gx, gt, scale = forward(
+            _, gx, gt = forward(
                 input, target, weight, ignore_index, reduction, label_smoothing,
                 need_x, need_t, path,
             )  # fmt: skip
-        if need_x:
-            if scale is None:
-                gx = _times_upstream(gx, grad_out, reduction, 1)
-            else:
-                gx = _scale_rows(gx, scale, grad_out, reduction).view(ctx.input_shape)
-        else:
-            gx = None
-        gt = _times_upstream(gt, grad_out, reduction, 1) if need_t else None
-        return gx, gt, None, None, None, None, None
-
-
-def _scale_rows(gx, scale, grad_out, reduction):
-    """The fast kernel's (N, C) gradient times its row factors and the upstream gradient."""
-    g = gx
-    if reduction == "none":
-        factor = scale * grad_out.reshape(-1, 1)
-    else:
-        factor = scale * grad_out
-    if isinstance(scale, float) and scale == 1.0:
-        # 'sum' or 'none' without weights or ignored rows: only the upstream gradient.
-        if not (reduction != "none" and grad_out.device.type == "cpu" and float(grad_out) == 1):
-            _mul_rows_(g, factor)
-    else:
-        _mul_rows_(g, factor)
-    if not isinstance(scale, float) and scale.dim():
-        # Rows that do not count get an exact 0, even where their logits are not finite.
-        zero_rows = (scale == 0).view(-1).nonzero().view(-1)
-        if zero_rows.numel():
-            g.index_fill_(0, zero_rows, 0.0)
-    return gx
+        gx = _times_upstream(gx, grad_out, reduction) if need_x else None
+        gt = _times_upstream(gt, grad_out, reduction) if need_t else None
+        return gx, gt, None, None, None, None, None, None
 
 
 def _mul_rows_(g: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
@@ -510,12 +470,13 @@ def no_autocast(device_type: str):
     return contextlib.nullcontext()
 
 
-def _times_upstream(g, grad_out, reduction, class_dim):
-    """``g * grad_out`` in place, broadcasting a per-position ``grad_out`` over classes."""
+def _times_upstream(g, grad_out, reduction):
+    """``g * grad_out`` in place, broadcasting a per-position ``grad_out`` over classes
+    (dimension 1 of ``g``, or 0 for unbatched (C,) logits)."""
     if reduction == "none":
         if g.dim() == 1:  # unbatched (C,)
             return g.mul_(grad_out)
-        return _mul_rows_(g, grad_out.unsqueeze(class_dim))
+        return _mul_rows_(g, grad_out.unsqueeze(1))
     # Skip the pass over g for the usual loss.backward(); on an accelerator, reading
     # the value would synchronise, so multiply.
     if grad_out.device.type == "cpu" and float(grad_out) == 1.0:

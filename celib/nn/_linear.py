@@ -37,7 +37,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from celib.nn import _ce, _kernel
-from celib.nn._ce import compute_dtype, no_autocast
+from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
 
 # Elements of one chunk of logits: at most 2**23 (32 MiB of float32) on CPU, and at most
 # an eighth of the gradients' own size (the lower bound of the extra memory), so that
@@ -247,16 +247,6 @@ class _Grads:
         return self.gx, self.gw, self.gb, gt
 
 
-def _times_upstream(g: torch.Tensor | None, grad_out: torch.Tensor) -> torch.Tensor | None:
-    """``g * grad_out`` in place; skipped for the usual ``loss.backward()`` on CPU (on an
-    accelerator, reading the value would synchronise, so multiply)."""
-    if g is None:
-        return None
-    if grad_out.device.type == "cpu" and float(grad_out) == 1.0:
-        return g
-    return g.mul_(grad_out)
-
-
 def _as(g: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
     """The gradient in the dtype of the tensor it belongs to (rounded once)."""
     if g is None or like is None or g.dtype == like.dtype:
@@ -302,7 +292,7 @@ class LinearCrossEntropyFunction(torch.autograd.Function):
                     classes, upstream=upstream,
                 )  # fmt: skip
         if reduction != "none":
-            grads = [_times_upstream(g, grad_out) for g in grads]
+            grads = [None if g is None else _times_upstream(g, grad_out, reduction) for g in grads]
         gx, gw, gb, gt = grads
         return (
             _as(gx, x) if need[0] else None,

@@ -76,6 +76,8 @@ def cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
+    *,
+    inplace_backward: bool = False,
 ) -> torch.Tensor:
     r"""Cross-entropy between softmax(logits) and targets; drop-in for ``F.cross_entropy``.
 
@@ -125,6 +127,15 @@ def cross_entropy(
         ``'none'`` returns the loss at each position, shape ``(N, d1, ..., dK)``.
     label_smoothing : float, default 0.0
         :math:`\varepsilon \in [0, 1]`, the mass spread uniformly over the classes.
+    inplace_backward : bool, default False
+        celib's opt-in, not in PyTorch: write the gradient into the logits' own storage
+        (as Liger Kernel does), for callers that do not need the logits afterwards. No
+        memory besides the loss, and one pass less over memory; ``input`` then holds
+        the gradient (for a unit upstream gradient, until backward scales it) and
+        ``input.grad`` shares its storage. Used by the fast kernel (class indices, no
+        label smoothing, ``(N, C)`` or ``(C,)`` logits that require grad); elsewhere it
+        changes nothing. The loss can be backpropagated once only, and autograd
+        refuses it if another operation saved the logits for its own backward.
 
     Returns
     -------
@@ -176,8 +187,9 @@ def cross_entropy(
     _, eps = _args.check_cross_entropy(
         input, target, weight, ignore_index, reduction, label_smoothing
     )
+    inplace = _args.check_bool("inplace_backward", inplace_backward)
     out = _ce.CrossEntropyFunction.apply(
-        input, target, weight, int(ignore_index), reduction, eps, "auto"
+        input, target, weight, int(ignore_index), reduction, eps, "auto", inplace
     )
     return _output_dtype(out, input)
 
