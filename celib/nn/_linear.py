@@ -40,7 +40,7 @@ from celib.nn import _ce, _kernel
 from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
 
 # Elements of one chunk of logits: at most 2**23 (32 MiB of float32) on CPU, and at most
-# an eighth of the gradients' own size (the lower bound of the extra memory), so that
+# a twelfth of the gradients' own size (the lower bound of the extra memory), so that
 # the chunk adds little to it. Larger chunks make the rank-R updates of grad_W (one
 # read and write of a (V, D) buffer per chunk) fewer and the products more efficient.
 _CPU_CHUNK_ELEMS = 1 << 23
@@ -51,7 +51,7 @@ _MIN_CHUNK_ELEMS = 1 << 16
 def default_chunk_rows(n: int, d: int, v: int, device: torch.device) -> int:
     """Rows per chunk: ``min(cap, (N + V) D / 8)`` logits (at least ``2**16``)."""
     cap = _CPU_CHUNK_ELEMS if device.type == "cpu" else _GPU_CHUNK_ELEMS
-    elems = max(_MIN_CHUNK_ELEMS, min(cap, (n + v) * d // 8))
+    elems = max(_MIN_CHUNK_ELEMS, min(cap, (n + v) * d // 12))
     return max(1, min(max(n, 1), elems // max(v, 1)))
 
 

@@ -341,7 +341,7 @@ def linear_cross_entropy(
     options : torch.nn.LinearCrossEntropyOptions, optional
         Only its ``batch_chunk_size`` (tokens per chunk) is used. By default a chunk of
         logits holds at most :math:`2^{23}` values on CPU (32 MiB in float32),
-        :math:`2^{26}` on a GPU, and at most an eighth of the gradients' size
+        :math:`2^{26}` on a GPU, and at most a twelfth of the gradients' size
         :math:`(N + V) D`. celib always chunks (``options=None`` included).
 
     Returns
