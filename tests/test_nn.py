@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import mpmath
 import pytest
@@ -858,3 +859,72 @@ def test_inplace_backward_once_only_and_checked():
     before = x2.clone()
     nn.cross_entropy(x2, y, inplace_backward=True)
     assert torch.equal(x2, before)
+
+
+# ------------------------------------------------------------------ any bad argument
+
+_BAD = {
+    "None": None,
+    "str": "a",
+    "complex": torch.ones(4, 3, dtype=torch.complex64),
+    "nested list": [[1.0, 2.0], [3.0]],
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "negative": -1,
+    "negative float": -0.5,
+    "empty": torch.empty(0),
+    "bool": True,
+}
+
+
+def _calls():
+    x = torch.randn(4, 3, dtype=F64, requires_grad=True)
+    y = torch.tensor([0, 1, 2, 1])
+    t = torch.rand(4, 3, dtype=F64)
+    h, w = torch.randn(4, 5, dtype=F64), torch.randn(3, 5, dtype=F64)
+    return {
+        "cross_entropy": (
+            nn.cross_entropy,
+            F.cross_entropy,
+            dict(input=x, target=y, weight=None, ignore_index=-100, reduction="mean"),
+            dict(label_smoothing=0.0),
+        ),
+        "binary_cross_entropy_with_logits": (
+            nn.binary_cross_entropy_with_logits,
+            F.binary_cross_entropy_with_logits,
+            dict(input=x, target=t, weight=None, reduction="mean", pos_weight=None),
+            {},
+        ),
+        "linear_cross_entropy": (
+            nn.linear_cross_entropy,
+            F.linear_cross_entropy,
+            dict(input=h, linear_weight=w, target=y, linear_bias=None, weight=None),
+            dict(reduction="mean", ignore_index=None, label_smoothing=0.0, options=None),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["cross_entropy", "binary_cross_entropy_with_logits", "linear_cross_entropy"]
+)
+def test_any_bad_argument_raises_naming_it_or_matches_torch(name):
+    """Each argument, given a wrong type or value: a TypeError / ValueError whose message
+    names it, or, where torch computes a value, that value."""
+    ours, theirs, kw, more = _calls()[name]
+    kw = {**kw, **more}
+    positional = (
+        ["input", "linear_weight", "target"] if "linear_weight" in kw else ["input", "target"]
+    )
+    for arg in kw:
+        for label, bad in _BAD.items():
+            k = {**kw, arg: bad}
+            args = [k.pop(p) for p in positional]
+            try:
+                out = ours(*args, **k)
+            except (TypeError, ValueError) as e:
+                assert arg in str(e), f"{arg}={label}: {e}"
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ref = theirs(*args, **k)  # torch computes a value: so must celib
+            torch.testing.assert_close(out, ref, equal_nan=True, msg=f"{arg}={label}")

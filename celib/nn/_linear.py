@@ -49,7 +49,7 @@ _MIN_CHUNK_ELEMS = 1 << 16
 
 
 def default_chunk_rows(n: int, d: int, v: int, device: torch.device) -> int:
-    """Rows per chunk: ``min(cap, (N + V) D / 8)`` logits (at least ``2**16``)."""
+    """Rows per chunk: ``min(cap, (N + V) D / 12)`` logits (at least ``2**16``)."""
     cap = _CPU_CHUNK_ELEMS if device.type == "cpu" else _GPU_CHUNK_ELEMS
     elems = max(_MIN_CHUNK_ELEMS, min(cap, (n + v) * d // 12))
     return max(1, min(max(n, 1), elems // max(v, 1)))

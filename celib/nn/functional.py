@@ -22,11 +22,12 @@ they keep the digits PyTorch loses:
   dtype, as in PyTorch, or float32 under autocast, as in PyTorch).
 
 :func:`cross_entropy` is also lean: the gradient with respect to the logits is computed
-with the loss, from one softmax that becomes the gradient itself, and handed to
-autograd; PyTorch keeps a log-softmax and allocates two more arrays of the logits' size
-in backward. On CPU, forward and backward of (4096, 32768) float32 logits take about 0.4
-of PyTorch's time and a third of its extra memory, the gradient itself; in bfloat16,
-about 0.6 of its time and 0.4 of its memory (``benchmarks/bench_cross_entropy.py``).
+with the loss, block by block while the block is in cache (softmax, minus the one-hot,
+scaled by the row's factor in the reduction), written once and handed to autograd;
+PyTorch keeps a log-softmax and allocates two more arrays of the logits' size in
+backward. Its extra memory is the gradient alone, or nothing with
+``inplace_backward=True``, which writes the gradient into the logits' own storage
+(``benchmarks/bench_cross_entropy.py`` measures both).
 
 :func:`linear_cross_entropy` is the loss of a linear layer's logits,
 ``cross_entropy(F.linear(input, linear_weight, linear_bias), target)``, computed in
@@ -34,9 +35,12 @@ chunks of tokens, so that the :math:`N \times V` logits of a large vocabulary ar
 never stored: its extra memory is little more than the gradients of the input and
 the weight themselves.
 
-Differences from PyTorch, all on inputs where PyTorch returns a NaN or a loss that
-means nothing: bad input raises :class:`ValueError` or :class:`TypeError` (class
-indices out of range, class probabilities or weights that are NaN or negative, NaN or
+Every function takes PyTorch's arguments and computes what PyTorch computes wherever
+PyTorch defines a value (negative class weights and ``pos_weight``, class
+probabilities that do not sum to 1, binary targets outside [0, 1] included). The
+differences, all on inputs where PyTorch returns a NaN or a loss that means nothing:
+bad input raises :class:`ValueError` or :class:`TypeError` naming the argument (class
+indices out of range, class probabilities or weights that are NaN or infinite, NaN or
 ``+inf`` logits in a row that counts, ...); a class with weight or probability 0 adds
 exactly 0 to the loss even where its logit is ``-inf`` (:math:`0 \log 0 = 0`). The
 class weights and ``pos_weight`` get no gradient (PyTorch gives none either for class
@@ -97,16 +101,17 @@ def cross_entropy(
     weight :math:`\sum_i w_{y_i}` of the positions that are not ``ignore_index`` (both
     parts of a smoothed loss), or by the number of positions for class probabilities.
 
-    It is computed without cancellation: with :math:`p = \operatorname{softmax}(x)`,
-    :math:`a = \arg\max_j x_j`, :math:`T = \sum_{j \ne a} p_j` and
-    :math:`R = T / p_a = \sum_{j \ne a} e^{x_j - x_a}`,
-    :math:`\ell = \sum_{j \ne a} c_j (-\log p_j) + c_a \operatorname{log1p}(R)`, a sum of
-    non-negative terms in which every :math:`-\log p_j` with :math:`j \ne a` is at least
-    :math:`\log 2`. The gradient :math:`(\sum_j c_j) p - c` takes, at the argmax,
-    the form :math:`u\, p_a - c_a T` with :math:`u = \sum_{j \ne a} c_j`: for a correct
-    and confident prediction, :math:`-T = -R / (1 + R)`. Rows whose softmax underflows
-    (losses beyond about 87 nats in float32) are computed from :math:`x_a - x_j` and
-    :math:`\operatorname{log1p}(R)` directly.
+    It is computed without cancellation (``celib.nn._kernel``). Class indices without
+    smoothing: :math:`-\log p_y = \operatorname{log1p}(T / p_y)` from the softmax
+    :math:`p`, :math:`T = \sum_{j \ne y} p_j`, and the gradient's target entry
+    :math:`p_y - 1 = -T`. Otherwise, with :math:`a = \arg\max_j x_j`, :math:`m = x_a`
+    and :math:`R = \sum_{j \ne a} e^{x_j - m}`,
+    :math:`\ell = \sum_j c_j (m - x_j) + (\sum_j c_j) \operatorname{log1p}(R)` (for
+    non-negative :math:`c`, a sum of non-negative terms), and the gradient
+    :math:`(\sum_j c_j) p - c` takes, at the argmax, the form
+    :math:`(u - c_a R) / (1 + R)` with :math:`u = \sum_{j \ne a} c_j`. Rows whose
+    target probability underflows (losses beyond about 87 nats in float32) take the
+    second form too.
 
     Parameters
     ----------
@@ -117,9 +122,9 @@ def cross_entropy(
     target : torch.Tensor
         Class indices of shape ``()``, ``(N,)`` or ``(N, d1, ..., dK)`` (integer dtype,
         values in ``[0, C)`` or ``ignore_index``), or class probabilities of the input's
-        shape (floating dtype, non-negative; they may carry a gradient).
+        shape (floating dtype, finite; they may carry a gradient).
     weight : torch.Tensor, optional
-        Class weights of shape ``(C,)``, finite and non-negative.
+        Class weights of shape ``(C,)``, finite (negative ones as in PyTorch).
     ignore_index : int, default -100
         Class index whose positions count neither in the loss nor in the ``'mean'``
         divisor (class indices only).
@@ -152,7 +157,7 @@ def cross_entropy(
         probabilities are not floating, ``ignore_index`` is not an int.
     ValueError
         If the shapes do not fit, a class index is out of range, class probabilities
-        or weights are NaN, infinite or negative, ``ignore_index`` is used with class
+        or weights are NaN or infinite, ``ignore_index`` is used with class
         probabilities, ``reduction`` or ``label_smoothing`` is invalid, ``weight``
         requires grad, or a row of logits that counts holds NaN or ``+inf`` (or only
         ``-inf``).
@@ -226,15 +231,15 @@ def binary_cross_entropy_with_logits(
         Logits, any shape and floating dtype (float16 and bfloat16 are computed in
         float32).
     target : torch.Tensor
-        Target probabilities in :math:`[0, 1]`, the input's shape, floating dtype (it
-        may carry a gradient).
+        Target probabilities, usually in :math:`[0, 1]` (other finite values give
+        PyTorch's value), the input's shape, floating dtype (it may carry a gradient).
     weight : torch.Tensor, optional
-        Weights broadcastable to the input's shape, finite and non-negative.
+        Weights broadcastable to the input's shape, finite.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
         ``'mean'`` is the plain mean over all elements (not divided by the weights).
     pos_weight : torch.Tensor, optional
         Weight :math:`p` of the positive term, broadcastable to the input's shape
-        (typically one per class, along the last dimension), finite and non-negative.
+        (typically one per class, along the last dimension), finite.
 
     Returns
     -------
@@ -246,8 +251,8 @@ def binary_cross_entropy_with_logits(
     TypeError
         If ``input`` or ``target`` is not a floating tensor.
     ValueError
-        If the shapes do not fit, the target is outside :math:`[0, 1]` or NaN, a weight
-        is NaN, infinite or negative or requires grad, the logits hold NaN, or
+        If the shapes do not fit, the target is NaN or infinite, a weight is NaN or
+        infinite or requires grad, the logits hold NaN, or
         ``reduction`` is invalid.
 
     Examples
