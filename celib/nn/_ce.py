@@ -129,12 +129,14 @@ def hard_forward(
     # not in place); else into one block buffer, reused (it stays in cache).
     direct = need_grad and not inplace and x.dtype == f
     buf = None if direct else torch.empty(rows, c, dtype=f, device=dev)
+    xbuf = None if x.dtype == f else torch.empty(rows, c, dtype=f, device=dev)  # half
     all_valid = bool(valid.all())
     per_row = isinstance(row_factor, torch.Tensor) and row_factor.dim() > 0
     for i in range(0, n, rows):
         j = min(i + rows, n)
         pb = grad[i:j] if direct else buf[: j - i]
-        torch.ops.aten._softmax.out(x[i:j].to(f) if x.dtype != f else x[i:j], 1, False, out=pb)
+        xb = x[i:j] if x.dtype == f else xbuf[: j - i].copy_(x[i:j])
+        torch.ops.aten._softmax.out(xb, 1, False, out=pb)
         raw[i:j], py[i:j], tail = softmax_minus_onehot_(pb, y[i:j])
         if inplace:  # rows whose p_y underflows, while their logits are still there
             fix_underflow_(raw[i:j], py[i:j], valid[i:j], y[i:j], lambda r, xb=x[i:j]: xb[r])
