@@ -50,6 +50,7 @@ def blocks(request, monkeypatch):
     chunks along the trailing dimensions)."""
     if request.param == "tiny":
         monkeypatch.setattr(_ce, "_CPU_BLOCK_HARD", 7)
+        monkeypatch.setattr(_ce, "_CPU_BLOCK_BUFFERED", 7)
         monkeypatch.setattr(_ce, "_CPU_BLOCK_GENERAL", 7)
         monkeypatch.setattr(_ce, "_GPU_BLOCK", 7)
     return request.param

@@ -31,10 +31,14 @@ from torch.autograd.function import once_differentiable
 
 from celib.nn import _kernel
 
-# Elements of one block of logits. Each block costs a dozen operations, each of which
-# synchronises torch's intra-op threads: on a busy CPU that costs more than cache misses,
-# so blocks are large (a few MB of temporaries); on a GPU they amortise the launches.
-_CPU_BLOCK_HARD = 1 << 22
+# Elements of one block of logits. Each block costs a few operations, each of which
+# synchronises torch's intra-op threads: on a busy CPU that costs more than cache misses
+# (measured: blocks of 2**18 to 2**22 elements run alike on one thread, and small ones
+# several times slower on two busy threads), so blocks are large; on a GPU they amortise
+# the launches. The fast kernel writing into the gradient itself needs no buffer and
+# takes 2**24; with a float32 block buffer (half precision, inplace_backward), 2**22.
+_CPU_BLOCK_HARD = 1 << 24
+_CPU_BLOCK_BUFFERED = 1 << 22
 _CPU_BLOCK_GENERAL = 1 << 20
 _GPU_BLOCK = 1 << 24
 
@@ -46,7 +50,9 @@ def compute_dtype(dtype: torch.dtype) -> torch.dtype:
 
 def _block_elems(device: torch.device, kind: str) -> int:
     if device.type == "cpu":
-        return _CPU_BLOCK_HARD if kind == "hard" else _CPU_BLOCK_GENERAL
+        return {"hard": _CPU_BLOCK_HARD, "buffered": _CPU_BLOCK_BUFFERED}.get(
+            kind, _CPU_BLOCK_GENERAL
+        )
     return _GPU_BLOCK
 
 
@@ -124,10 +130,11 @@ def hard_forward(
         grad = x.detach()
     else:
         grad = torch.empty(n, c, dtype=x.dtype, device=dev)
-    rows = max(1, min(n, (block_elems or _block_elems(dev, kind="hard")) // max(c, 1)))
     # Softmax blocks go straight into the gradient where they can (float32, float64 and
     # not in place); else into one block buffer, reused (it stays in cache).
     direct = need_grad and not inplace and x.dtype == f
+    kind = "hard" if direct else "buffered"
+    rows = max(1, min(n, (block_elems or _block_elems(dev, kind=kind)) // max(c, 1)))
     buf = None if direct else torch.empty(rows, c, dtype=f, device=dev)
     xbuf = None if x.dtype == f else torch.empty(rows, c, dtype=f, device=dev)  # half
     all_valid = bool(valid.all())
