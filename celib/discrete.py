@@ -29,6 +29,7 @@ import numpy as np
 
 from celib import _checks as _a
 from celib import _docs
+from celib.nn import _kernel  # the one kernel of the losses (imports no torch)
 
 __all__ = [
     "binary_cross_entropy",
@@ -355,12 +356,7 @@ def binary_cross_entropy(
         raise ValueError("t has targets outside [0, 1]; binary targets are probabilities of 1")
     if from_logits:
         _a.check_finite(xp, y, "y", "logits")
-        nonneg = y >= 0
-        x_pos = xp.where(nonneg, y, xp.zeros_like(y))
-        x_neg = xp.where(nonneg, xp.zeros_like(y), y)
-        loss_pos = (1 - t) * x_pos + xp.log1p(xp.exp(-x_pos))
-        loss_neg = -t * x_neg + xp.log1p(xp.exp(x_neg))
-        loss = xp.where(nonneg, loss_pos, loss_neg)
+        loss, _ = _kernel.bce_with_logits(xp, y, t)
     else:
         _a.check_probabilities(xp, y, "y", axis=None)
         hit, miss = t > 0, t < 1
@@ -487,13 +483,7 @@ def categorical_cross_entropy(
         _a.check_probabilities(xp, rows, "t", -1)
     if from_logits:
         _a.check_finite(xp, y, "y", "logits")
-        top = xp.argmax(y, axis=-1, keepdims=True)
-        is_top = xp.arange(n_classes, device=array_api_compat.device(y)) == top
-        m = xp.sum(xp.where(is_top, y, xp.zeros_like(y)), axis=-1, keepdims=True)
-        rest = xp.where(is_top, xp.zeros_like(y), xp.exp(y - m))
-        log1p_r = xp.log1p(xp.sum(rest, axis=-1))
-        gaps = xp.where(rows > 0, rows * (m - y), xp.zeros_like(y))
-        loss = xp.sum(gaps, axis=-1) + xp.sum(rows, axis=-1) * log1p_r
+        loss, _ = _kernel.softmax_ce(xp, y, rows, axis=-1)
     else:
         _a.check_probabilities(xp, y, "y", -1)
         hit = rows > 0

@@ -1,7 +1,8 @@
-"""Kernel behind :func:`celib.nn.binary_cross_entropy_with_logits` (private).
+"""Torch kernel behind :func:`celib.nn.binary_cross_entropy_with_logits` (private).
 
-With ``sp(z) = log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))`` (both terms non-negative,
-no cancellation), torch's loss ``(1 - t) x + (1 + (p - 1) t) sp(-x)`` equals
+The formula is :func:`celib.nn._kernel.bce_with_logits`: with
+``sp(z) = log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))`` (both terms non-negative, no
+cancellation), torch's loss ``(1 - t) x + (1 + (p - 1) t) sp(-x)`` equals
 
     loss = (1 - t) sp(x) + p t sp(-x),
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from celib._nn_ce import _times_upstream, compute_dtype, no_autocast
+from celib.nn import _kernel
+from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
 
 
 def forward(
@@ -29,39 +31,23 @@ def forward(
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """Loss (reduced, in compute dtype) and gradients for a unit upstream gradient."""
     f = compute_dtype(input.dtype)
-    zero = torch.zeros((), dtype=f, device=input.device)
     x = input.to(f)
-    t = target.to(f)
     if bool(torch.isnan(x).any()):
         raise ValueError("input: the logits hold NaN; the loss is undefined there")
-    soft_tail = torch.log1p(torch.exp(-x.abs()))
-    sp_pos = torch.clamp_min(x, 0.0) + soft_tail  # softplus(x)
-    sp_neg = torch.clamp_min(-x, 0.0) + soft_tail  # softplus(-x)
-    coef_pos = 1.0 - t
-    coef_neg = t if pos_weight is None else t * pos_weight.to(f)
-    # 0 * inf = 0 here: a logit of +-inf with the matching label costs nothing.
-    loss = torch.where(coef_pos == 0, zero, coef_pos * sp_pos)
-    loss = loss + torch.where(coef_neg == 0, zero, coef_neg * sp_neg)
+    pw = None if pos_weight is None else pos_weight.to(f)
+    loss, parts = _kernel.bce_with_logits(torch, x, target.to(f), pw)
     w = None if weight is None else weight.to(f)
     if w is not None:
-        loss = torch.where(w == 0, zero, loss * w)
-    if reduction == "none":
-        out = loss
-    elif reduction == "sum":
-        out = loss.sum()
-    else:
-        out = loss.mean()
-
+        loss = torch.where(w == 0, torch.zeros((), dtype=f, device=x.device), loss * w)
+    out = _kernel.reduce(torch, loss, reduction)
     gx = gt = None
     if need_x_grad or need_t_grad:
         scale = 1.0 / loss.numel() if reduction == "mean" and loss.numel() else 1.0
         factor = scale if w is None else w * scale
     if need_x_grad:
-        gx = coef_pos * torch.sigmoid(x) - coef_neg * torch.sigmoid(-x)
-        gx = (gx * factor).to(input.dtype)
+        gx = (_kernel.bce_grad(torch, x, parts) * factor).to(input.dtype)
     if need_t_grad:
-        gt = -x if pos_weight is None else (pos_weight.to(f) - 1.0) * sp_neg - x
-        gt = (gt * factor).to(target.dtype)
+        gt = (_kernel.bce_target_grad(torch, x, parts, pw) * factor).to(target.dtype)
     return out, gx, gt
 
 
@@ -91,6 +77,6 @@ class BCEWithLogitsFunction(torch.autograd.Function):
             gx = gx.mul_(grad_out) if need_x else None
             gt = gt.mul_(grad_out) if need_t else None
         else:
-            gx = _times_upstream(gx, grad_out, ctx.reduction, 1) if need_x else None
-            gt = _times_upstream(gt, grad_out, ctx.reduction, 1) if need_t else None
+            gx = _times_upstream(gx, grad_out, ctx.reduction) if need_x else None
+            gt = _times_upstream(gt, grad_out, ctx.reduction) if need_t else None
         return gx, gt, None, None, None

@@ -1,0 +1,303 @@
+"""Kernel behind :func:`celib.nn.linear_cross_entropy` (private).
+
+The loss of ``F.cross_entropy(F.linear(x, W, b), y)`` for ``x`` of shape ``(N, D)``
+and ``W`` of shape ``(V, D)``, without the ``(N, V)`` logits: the tokens are walked in
+chunks of ``R`` rows, and for each chunk
+
+1. the logits ``z = x_c W^T + b`` (``(R, V)``, in the compute dtype) are written into
+   one buffer reused by every chunk;
+2. the per-row loss and ``g = d loss / d z`` are computed by the kernels of
+   :mod:`celib.nn._ce` (the formulas of :mod:`celib.nn._kernel`): for class indices
+   without smoothing, ``p = softmax(z)`` in place (on CPU) becomes ``p - onehot(y)``
+   with ``-log p_y = log1p(T / p_y)`` and ``p_y - 1 = -T``,
+   ``T = sum_{j != y} p_j`` (the argmax form where ``p_y`` underflows); anything else
+   (label smoothing, class probabilities, a weight of shape ``(V, d1, ..., dK, D)``,
+   whose logits are viewed as ``(R, V, d1 ... dK)``) goes to the general kernel;
+3. the chunk's share of the gradients is accumulated at once: ``grad_x[c] = g W``,
+   ``grad_W += g^T x_c`` (``addmm_`` into one ``(V, D)`` buffer), ``grad_b += g^T 1``.
+   Each row's factor in the reduction (its class weight, ``1 / divisor`` for
+   ``'mean'``) multiplies the ``(R, D)`` side of these products (``grad_x[c]`` and
+   ``x_c``), not the ``(R, V)`` one.
+
+So the extra memory is the gradients themselves plus one ``(R, V)`` block on CPU
+(two on other devices, where the softmax is not computed in place).
+For ``'mean'`` and ``'sum'`` the gradients are computed in the forward pass for a unit
+upstream gradient and only scaled in backward; for ``'none'`` the upstream gradient
+weighs each row differently, so backward runs the chunked pass again with it (the
+forward pass then computes the losses only).
+
+float16 and bfloat16 are computed in float32: the weight is converted once (a
+``(V, D)`` float32 copy, alive during the pass) and the gradients are accumulated in
+float32, rounded once to the input's dtype at the end.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from celib.nn import _ce, _kernel
+from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
+
+# Elements of one chunk of logits: at most 2**23 (32 MiB of float32) on CPU, and at most
+# a twelfth of the gradients' own size (the lower bound of the extra memory), so that
+# the chunk adds little to it. Larger chunks make the rank-R updates of grad_W (one
+# read and write of a (V, D) buffer per chunk) fewer and the products more efficient.
+_CPU_CHUNK_ELEMS = 1 << 23
+_GPU_CHUNK_ELEMS = 1 << 26
+_MIN_CHUNK_ELEMS = 1 << 16
+
+
+def default_chunk_rows(n: int, d: int, v: int, device: torch.device) -> int:
+    """Rows per chunk: ``min(cap, (N + V) D / 12)`` logits (at least ``2**16``)."""
+    cap = _CPU_CHUNK_ELEMS if device.type == "cpu" else _GPU_CHUNK_ELEMS
+    elems = max(_MIN_CHUNK_ELEMS, min(cap, (n + v) * d // 12))
+    return max(1, min(max(n, 1), elems // max(v, 1)))
+
+
+def forward(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    b: torch.Tensor | None,
+    target: torch.Tensor,
+    class_weight: torch.Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+    need: tuple[bool, bool, bool, bool],
+    chunk_rows: int | None,
+    classes: tuple[int, int],
+    upstream: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, ...]:
+    """Loss (reduced, compute dtype) and the gradients w.r.t. ``x``, ``w``, ``b``, target.
+
+    Arguments are validated. ``x`` is ``(N, D)``, ``w`` ``(V P, D)`` and ``b``
+    ``(V P,)`` for ``classes = (V, P)``: ``V`` classes at each of ``P`` positions (a
+    K-dimensional loss, ``P = d1 ... dK``; ``P = 1`` otherwise). ``target`` holds class
+    indices ``(N, P)`` or class probabilities ``(N, V, P)`` (floating). ``need`` says
+    which gradients to compute; they are for the upstream gradient ``upstream`` (one
+    value per position for ``'none'``) or for a unit upstream gradient if it is None.
+    Gradients are returned in the compute dtype.
+    """
+    n, d = x.shape
+    v, p = classes
+    f = compute_dtype(x.dtype)
+    soft = target.dtype.is_floating_point
+    eps = float(label_smoothing)
+    fast = not soft and eps == 0.0 and p == 1
+    wf = w if w.dtype == f else w.to(f)
+    bf = None if b is None else b.to(f)
+    cw = None if class_weight is None else class_weight.to(f)
+    tg = _Targets(target, soft, n, v, p, cw, ignore_index, f)
+    divisor, row_scale = _row_scales(tg, reduction, fast, upstream, any(need))
+    grads = _Grads(need, n, d, v * p, f, x.device, target.shape if need[3] else None)
+    loss = torch.empty(n, p, dtype=f, device=x.device)
+    bad = torch.zeros((), dtype=torch.bool, device=x.device)
+    rows = chunk_rows if chunk_rows is not None else default_chunk_rows(n, d, v * p, x.device)
+    rows = min(rows, max(n, 1))
+    # One buffer of logits for every chunk (fresh buffers would cost page faults); the
+    # softmax is computed in place on CPU, into a second buffer elsewhere.
+    zbuf = torch.empty(rows, v * p, dtype=f, device=x.device)
+    pbuf = zbuf if x.device.type == "cpu" or not fast else torch.empty_like(zbuf)
+    for i in range(0, n, rows):
+        j = min(i + rows, n)
+        xc = x[i:j] if x.dtype == f else x[i:j].to(f)
+        z = _logits(xc, wf, bf, out=zbuf[: j - i])
+        if fast:
+            g, bad_c, rs = _fast_chunk(z, pbuf[: j - i], xc, wf, bf, tg, i, j, loss, row_scale)
+        else:
+            g, bad_c = _general_chunk(z, tg, i, j, cw, eps, loss, row_scale, grads)
+            rs = None
+        bad |= bad_c
+        grads.accumulate(g, xc, wf, rs, i, j)
+    if bool(bad):
+        raise ValueError(
+            "input, linear_weight or linear_bias: a row of logits that counts (target not "
+            "ignore_index) holds NaN or +inf, or only -inf; the loss is undefined there"
+        )
+    out = _kernel.reduce(torch, loss, reduction, divisor)
+    return (out, *grads.result())
+
+
+class _Targets:
+    """Class indices as ``y`` (N, P) (ignored ones replaced by 0), ``valid`` and ``coef``
+    (the class weight of each position, 0 where ignored); or class probabilities ``t3``
+    (N, V, P) in the compute dtype, every position counting 1."""
+
+    def __init__(self, target, soft, n, v, p, cw, ignore_index, f):
+        dev = target.device
+        self.soft = soft
+        if soft:
+            self.t3 = target.to(f).reshape(n, v, p)
+            self.valid = torch.ones(n, p, dtype=torch.bool, device=dev)
+            self.coef = torch.ones(n, p, dtype=f, device=dev)
+            self.ignored = None
+            return
+        t = target.reshape(n, p).long()
+        self.valid = t != ignore_index
+        self.y = torch.where(self.valid, t, torch.zeros((), dtype=torch.long, device=dev))
+        if cw is None:
+            self.coef = self.valid.to(f)
+        else:
+            self.coef = cw.gather(0, self.y.view(-1)).view(n, p) * self.valid
+        all_valid = bool(self.valid.all())
+        self.ignored = None if all_valid else (~self.valid).any(1)
+
+
+def _row_scales(tg, reduction, fast, upstream, any_grad):
+    """The 'mean' divisor and each position's factor in the gradient (N, P): the class
+    weight (fast kernel, whose gradient is softmax - onehot) or the validity (the
+    general kernel folds the weight in itself), over the divisor, times the upstream
+    gradient of each position for 'none'."""
+    f = tg.coef.dtype
+    divisor = tg.coef.sum() if reduction == "mean" else None
+    if not any_grad:
+        return divisor, None
+    base = tg.coef if fast else tg.valid.to(f)
+    if reduction == "mean":
+        # torch: a 'mean' over zero total weight is NaN, with a zero gradient.
+        zero = torch.zeros((), dtype=f, device=base.device)
+        return divisor, base * torch.where(divisor == 0, zero, torch.reciprocal(divisor))
+    if reduction == "none" and upstream is not None:
+        return divisor, base * upstream.reshape(base.shape).to(f)
+    return divisor, base
+
+
+def _logits(xc, wf, bf, out):
+    """``z = x_c W^T + b`` into ``out``."""
+    if bf is None:
+        return torch.mm(xc, wf.t(), out=out)
+    return torch.addmm(bf, xc, wf.t(), out=out)
+
+
+def _fast_chunk(z, pb, xc, wf, bf, tg, i, j, loss, row_scale):
+    """Class indices without smoothing, one chunk: the softmax in place of ``z``, turned
+    into ``softmax - onehot(y)`` by :func:`celib.nn._ce.softmax_minus_onehot_`; the loss
+    of each row into ``loss``. Rows whose ``p_y`` underflows get their loss from the
+    argmax form, their logits recomputed from ``xc`` (``z`` is overwritten). Returns the
+    gradient block, ``bad`` and the row factors (R, 1) for the (R, D) side of the
+    products: ``row_scale / (p_y + T)`` (the accurately summed row of the softmax)."""
+    y, valid, coef = tg.y[i:j], tg.valid[i:j], tg.coef[i:j]
+    torch.ops.aten._softmax.out(z, 1, False, out=pb)
+    raw, py, tail = _ce.softmax_minus_onehot_(pb, y)
+    _ce.fix_underflow_(raw, py, valid, y, lambda r: _logits(xc.index_select(0, r), wf, bf, None))
+    bad = (torch.isnan(raw) & valid).any()
+    zero = torch.zeros((), dtype=z.dtype, device=z.device)
+    loss[i:j] = torch.where(coef != 0, coef * raw, zero)
+    rs = None
+    if row_scale is not None:
+        rs = torch.where(valid, row_scale[i:j] / (py + tail), zero)
+        if tg.ignored is not None:  # exact zeros on ignored rows, whatever their logits
+            pb.index_fill_(0, (~valid).view(-1).nonzero().view(-1), 0.0)
+    return pb, bad, rs
+
+
+def _general_chunk(z, tg, i, j, cw, eps, loss, row_scale, grads):
+    """Any other target, one chunk: the general kernel of :mod:`celib.nn._ce` on the
+    logits viewed as (R, V, P); the target's gradient goes straight into ``grads``."""
+    r, p = j - i, loss.shape[1]
+    v = z.shape[1] // p
+    need_t = grads.gt is not None
+    if tg.soft:
+        target, coef, valid = tg.t3[i:j], None, None
+    else:
+        target, coef, valid = tg.y[i:j], tg.coef[i:j], tg.valid[i:j]
+    lc, bad, g3, gt3 = _ce.general_forward(
+        z.view(r, v, p), target, tg.soft, cw, eps, coef, valid,
+        None if row_scale is None else row_scale[i:j], need_t,
+    )  # fmt: skip
+    loss[i:j] = lc
+    if need_t:
+        grads.gt[i:j] = gt3.reshape(r, v * p)
+    return (None if g3 is None else g3.view(r, v * p)), bad
+
+
+class _Grads:
+    """The gradients, accumulated chunk by chunk: ``grad_x[c] = g W``,
+    ``grad_W += g^T x_c`` (``addmm_`` into one buffer), ``grad_b += g^T 1``; row
+    factors ``rs`` multiply the (R, D) side of the products, not the (R, V) one."""
+
+    def __init__(self, need, n, d, vp, f, dev, target_shape):
+        self.need = need
+        self.gx = torch.empty(n, d, dtype=f, device=dev) if need[0] else None
+        self.gw = torch.zeros(vp, d, dtype=f, device=dev) if need[1] else None
+        self.gb = torch.zeros(vp, dtype=f, device=dev) if need[2] else None
+        self.gt = None
+        if target_shape is not None:  # class probabilities that require grad
+            self.gt = torch.empty(n, vp, dtype=f, device=dev)
+        self.target_shape = target_shape
+
+    def accumulate(self, g, xc, wf, rs, i, j):
+        if g is None:
+            return
+        if self.gx is not None:
+            torch.mm(g, wf, out=self.gx[i:j])
+            if rs is not None:
+                self.gx[i:j].mul_(rs)
+        if self.gw is not None:
+            self.gw.addmm_(g.t(), xc if rs is None else xc * rs)
+        if self.gb is not None:
+            if rs is None:
+                self.gb.add_(g.sum(0))
+            else:
+                self.gb.addmv_(g.t(), rs.view(-1))
+
+    def result(self):
+        gt = None if self.gt is None else self.gt.reshape(self.target_shape)
+        return self.gx, self.gw, self.gb, gt
+
+
+def _as(g: torch.Tensor | None, like: torch.Tensor | None) -> torch.Tensor | None:
+    """The gradient in the dtype of the tensor it belongs to (rounded once)."""
+    if g is None or like is None or g.dtype == like.dtype:
+        return g
+    return g.to(like.dtype)
+
+
+class LinearCrossEntropyFunction(torch.autograd.Function):
+    """Autograd wrapper of :func:`forward`.
+
+    ``'mean'`` / ``'sum'``: the gradients are computed in the forward pass and handed to
+    autograd in backward, scaled by the upstream gradient (a second backward with
+    ``retain_graph=True`` recomputes them). ``'none'``: backward recomputes them with
+    the upstream gradient of each position.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, target, class_weight, ignore_index, reduction, eps, rows, classes):
+        need = tuple(bool(k) for k in ctx.needs_input_grad[:4])
+        early = need if reduction != "none" else (False,) * 4
+        with no_autocast(x.device.type):
+            out, *grads = forward(
+                x, w, b, target, class_weight, ignore_index, reduction, eps, early, rows, classes
+            )
+        ctx.save_for_backward(x, w, b, target, class_weight)
+        ctx.args = (ignore_index, reduction, eps, rows, classes)
+        ctx.grads = grads if any(early) else None
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_out):
+        need = tuple(bool(k) for k in ctx.needs_input_grad[:4])
+        ignore_index, reduction, eps, rows, classes = ctx.args
+        x, w, b, target, class_weight = ctx.saved_tensors
+        grads = ctx.grads
+        ctx.grads = None  # hand the buffers over: autograd may keep them
+        if grads is None or reduction == "none":
+            upstream = grad_out if reduction == "none" else None
+            with no_autocast(x.device.type):
+                _, *grads = forward(
+                    x, w, b, target, class_weight, ignore_index, reduction, eps, need, rows,
+                    classes, upstream=upstream,
+                )  # fmt: skip
+        if reduction != "none":
+            grads = [None if g is None else _times_upstream(g, grad_out, reduction) for g in grads]
+        gx, gw, gb, gt = grads
+        return (
+            _as(gx, x) if need[0] else None,
+            _as(gw, w) if need[1] else None,
+            _as(gb, b) if need[2] else None,
+            _as(gt, target) if need[3] else None,
+            None, None, None, None, None, None,
+        )  # fmt: skip
