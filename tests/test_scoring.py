@@ -1,4 +1,4 @@
-"""celib.scoring and celib._nn_focal against independent references.
+"""celib.scoring and celib.nn.focal_loss against independent references.
 
 References: mpmath at 50 digits, closed forms, scikit-learn's brier_score_loss and
 log_loss, scipy's optimisers, and torch autograd on the textbook formula.
@@ -19,8 +19,8 @@ from sklearn.metrics import brier_score_loss, log_loss
 
 import celib
 from celib import scoring
-from celib._nn_focal import focal_loss as nn_focal_loss
 from celib.datasets import calibration_bins
+from celib.nn import focal_loss as nn_focal_loss
 from celib.scoring import (
     brier_score,
     calibration_refinement,
@@ -577,7 +577,7 @@ def test_mixed_numpy_torch_is_refused():
         brier_score(torch.tensor([0]), np.array([[0.5, 0.5]]))
 
 
-# --------------------------------------------------------------------------- celib._nn_focal
+# ------------------------------------------------------------------------ celib.nn.focal_loss
 
 
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])

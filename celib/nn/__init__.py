@@ -6,7 +6,8 @@ The package's parts:
     :func:`cross_entropy`, :func:`binary_cross_entropy_with_logits` and
     :func:`linear_cross_entropy`, with the signatures, shapes, reductions and targets
     of their namesakes in ``torch.nn.functional`` (PyTorch's own test samples pass,
-    ``tests/test_nn_opinfo.py``).
+    ``tests/test_nn_opinfo.py``); and :func:`focal_loss` (Lin et al., 2017), the
+    training form of :func:`celib.scoring.focal_loss`.
 :mod:`celib.nn.modules`
     :class:`CrossEntropyLoss`, :class:`BCEWithLogitsLoss` and
     :class:`LinearCrossEntropyLoss`, their ``torch.nn`` module forms.
@@ -27,11 +28,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-# Public name -> the submodule that defines it. (New losses, e.g. a focal loss, add
-# their function to ``functional`` and their module to ``modules``, and a line here.)
+# Public name -> the submodule that defines it. (A new loss adds its function to
+# ``functional``, its module to ``modules``, and a line here.)
 _EXPORTS = {
     "binary_cross_entropy_with_logits": "functional",
     "cross_entropy": "functional",
+    "focal_loss": "functional",
     "linear_cross_entropy": "functional",
     "BCEWithLogitsLoss": "modules",
     "CrossEntropyLoss": "modules",
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from celib.nn.functional import (  # noqa: F401
         binary_cross_entropy_with_logits,
         cross_entropy,
+        focal_loss,
         linear_cross_entropy,
     )
     from celib.nn.modules import (  # noqa: F401

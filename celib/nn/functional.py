@@ -54,10 +54,12 @@ import math
 import torch
 
 from celib.nn import _args, _bce, _ce, _linear
+from celib.nn._focal import focal_loss
 
 __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "focal_loss",
     "linear_cross_entropy",
 ]
 

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from celib import _checks
 from celib.nn import _args
 from celib.nn.functional import (
     binary_cross_entropy_with_logits,
@@ -26,6 +27,9 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
     """PyTorch's deprecated ``size_average`` / ``reduce`` arguments, read as torch does."""
     if size_average is None and reduce is None:
         return _args.check_reduction(reduction)
+    for name, value in (("size_average", size_average), ("reduce", reduce)):
+        if value is not None:
+            _checks.flag(value, name)  # torch reads any truthy object; celib wants a bool
     return torch.nn._reduction.legacy_get_string(size_average, reduce)
 
 
@@ -192,7 +196,17 @@ class LinearCrossEntropyLoss(torch.nn.Module):
         super().__init__()
         in_features = _args.check_int("in_features", in_features)
         num_classes = _args.check_int("num_classes", num_classes)
+        if not isinstance(out_features, tuple | list):
+            raise TypeError(
+                "out_features must be a tuple of ints (extra class dimensions), got "
+                f"{_checks.describe(out_features)}"
+            )
         out_features = tuple(_args.check_int("out_features", k) for k in out_features)
+        bias = _checks.flag(bias, "bias")
+        try:
+            device = None if device is None else torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise TypeError(f"device must be a torch.device or its name: {exc}") from exc
         if weight is not None:
             _args.check_tensor("weight", weight)
             if weight.shape != (num_classes,):

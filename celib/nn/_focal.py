@@ -1,4 +1,4 @@
-r"""Focal loss as a PyTorch training loss (to be exported from ``celib.nn``).
+r"""Focal loss as a PyTorch training loss, exported as :func:`celib.nn.focal_loss`.
 
 For logits :math:`x \in \mathbb{R}^C`, a class index :math:`y`, :math:`p = \softmax(x)`
 and the focusing parameter :math:`\gamma \ge 0` (Lin et al., 2017),
@@ -15,23 +15,10 @@ computed from :math:`\log p_y` (``torch.log_softmax``) with
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
-__all__ = ["focal_loss"]
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_focal_gamma(gamma: object) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-        raise TypeError(f"gamma must be a real number, got {type(gamma).__name__}")
-    value = float(gamma)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"gamma must be finite and >= 0, got {value}")
-    return value
+from celib import _checks
+from celib.nn import _kernel
 
 
 def focal_loss(
@@ -82,7 +69,7 @@ def focal_loss(
     Examples
     --------
     >>> import torch
-    >>> from celib._nn_focal import focal_loss
+    >>> from celib.nn import focal_loss
     >>> x = torch.tensor([[2.0, 0.0, -1.0]], dtype=torch.float64)
     >>> print(f"{focal_loss(x, torch.tensor([0]), gamma=2.0).item():.6f}")
     0.004144
@@ -98,9 +85,8 @@ def focal_loss(
         raise TypeError(f"input (logits) must have a floating dtype, got {input.dtype}")
     if target.dtype.is_floating_point or target.dtype.is_complex or target.dtype == torch.bool:
         raise TypeError(f"target must hold integer class indices, got dtype {target.dtype}")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of 'mean', 'sum', 'none'; got {reduction!r}")
-    gamma = _check_focal_gamma(gamma)
+    reduction = _checks.check_reduction(reduction)
+    gamma = _checks.real_scalar(gamma, "gamma", nonnegative=True)
     if input.ndim < 2:
         raise ValueError(f"input must have shape (N, C, ...), got {tuple(input.shape)}")
     c = input.shape[1]
@@ -126,13 +112,9 @@ def focal_loss(
     log_p = torch.log_softmax(input, dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     nll = -log_p
     loss = nll if gamma == 0 else (-torch.expm1(log_p)) ** gamma * nll
+    divisor = None
     if weight is not None:
         w = weight.to(input.dtype)[target]
         loss = w * loss
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    if weight is None:
-        return loss.mean()
-    return loss.sum() / w.sum()
+        divisor = w.sum()  # PyTorch's weighted mean
+    return _kernel.reduce(torch, loss, reduction, divisor)
