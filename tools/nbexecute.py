@@ -67,13 +67,34 @@ def _outputs_key(outputs: list, patterns: list[tuple[str, str]]) -> str:
     return json.dumps(_sanitized(outputs, patterns), sort_keys=True)
 
 
+def _coalesce_streams(outputs: list) -> list:
+    """Consecutive stdout (or stderr) outputs as one: how the kernel cuts a cell's printed
+    text into messages depends on timing (a busy machine flushes more often), the text
+    does not. nbval joins them the same way before it compares."""
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and last is not None
+            and last.get("output_type") == "stream"
+            and last.get("name") == output.get("name")
+        ):
+            last["text"] = "".join(_strings(last["text"])) + "".join(_strings(output["text"]))
+        else:
+            merged.append(output)
+    return merged
+
+
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop what changes from run to run or machine to machine without changing a result:
-    cell timestamps, and the kernel's Python patch version (``language_info.version``)."""
+    cell timestamps, the kernel's Python patch version (``language_info.version``), and
+    the cuts between consecutive printed outputs."""
     nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.get("outputs", []))
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "execute_result":
                     output.get("metadata", {}).pop("execution", None)
