@@ -34,7 +34,7 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 
 class CrossEntropyLoss(torch.nn.Module):
-    r"""Module form of :func:`~celib.nn.functional.cross_entropy`.
+    r"""Module form of :func:`~celib.nn.cross_entropy`.
 
     Drop-in for ``torch.nn.CrossEntropyLoss``.
 
@@ -47,7 +47,7 @@ class CrossEntropyLoss(torch.nn.Module):
     ignore_index : int, default -100
     reduction : {'mean', 'sum', 'none'}, default 'mean'
     label_smoothing : float, default 0.0
-        As in :func:`~celib.nn.functional.cross_entropy`.
+        As in :func:`~celib.nn.cross_entropy`.
 
     Examples
     --------
@@ -77,7 +77,7 @@ class CrossEntropyLoss(torch.nn.Module):
         self.register_buffer("weight", weight)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return :func:`cross_entropy` of ``input`` and ``target`` with the settings."""
+        """Return :func:`~celib.nn.cross_entropy` of ``input`` and ``target`` with the settings."""
         return cross_entropy(
             input,
             target,
@@ -89,7 +89,7 @@ class CrossEntropyLoss(torch.nn.Module):
 
 
 class BCEWithLogitsLoss(torch.nn.Module):
-    r"""Module form of :func:`~celib.nn.functional.binary_cross_entropy_with_logits`.
+    r"""Module form of :func:`~celib.nn.binary_cross_entropy_with_logits`.
 
     Drop-in for ``torch.nn.BCEWithLogitsLoss``.
 
@@ -128,7 +128,7 @@ class BCEWithLogitsLoss(torch.nn.Module):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return :func:`binary_cross_entropy_with_logits` with the module's settings."""
+        """Return :func:`~celib.nn.binary_cross_entropy_with_logits` with the module's settings."""
         return binary_cross_entropy_with_logits(
             input,
             target,
@@ -139,7 +139,7 @@ class BCEWithLogitsLoss(torch.nn.Module):
 
 
 class LinearCrossEntropyLoss(torch.nn.Module):
-    r"""A linear layer and :func:`~celib.nn.functional.linear_cross_entropy` in one module.
+    r"""A linear layer and :func:`~celib.nn.linear_cross_entropy` in one module.
 
     Drop-in for ``torch.nn.LinearCrossEntropyLoss``: it owns ``linear``, a
     ``torch.nn.Linear(in_features, num_classes * prod(out_features), bias)`` whose weight
@@ -159,7 +159,7 @@ class LinearCrossEntropyLoss(torch.nn.Module):
     device, dtype
         Of the linear layer's parameters.
     reduction, weight, ignore_index, label_smoothing, options
-        As in :func:`~celib.nn.functional.linear_cross_entropy`; ``weight`` (class
+        As in :func:`~celib.nn.linear_cross_entropy`; ``weight`` (class
         weights of shape ``(num_classes,)``) is kept as a buffer.
 
     Examples
@@ -231,7 +231,7 @@ class LinearCrossEntropyLoss(torch.nn.Module):
         )
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return :func:`linear_cross_entropy` of the linear layer's logits."""
+        """Return :func:`~celib.nn.linear_cross_entropy` of the linear layer's logits."""
         shape = (self.num_classes, *self.out_features)
         bias = self.linear.bias
         return linear_cross_entropy(
