@@ -3,17 +3,19 @@ r"""Training losses for PyTorch: accurate, memory-lean drop-ins for ``torch.nn``
 The package's parts:
 
 :mod:`celib.nn.functional`
-    :func:`cross_entropy`, :func:`binary_cross_entropy_with_logits` and
-    :func:`linear_cross_entropy`, with the signatures, shapes, reductions and targets
-    of their namesakes in ``torch.nn.functional`` (PyTorch's own test samples pass,
-    ``tests/test_nn_opinfo.py``).
+    :func:`~celib.nn.functional.cross_entropy`,
+    :func:`~celib.nn.functional.binary_cross_entropy_with_logits` and
+    :func:`~celib.nn.functional.linear_cross_entropy`, with the signatures, shapes,
+    reductions and targets of their namesakes in ``torch.nn.functional`` (PyTorch's own
+    test samples pass, ``tests/test_nn_opinfo.py``).
 :mod:`celib.nn.modules`
-    :class:`CrossEntropyLoss`, :class:`BCEWithLogitsLoss` and
-    :class:`LinearCrossEntropyLoss`, their ``torch.nn`` module forms.
+    :class:`~celib.nn.modules.CrossEntropyLoss`,
+    :class:`~celib.nn.modules.BCEWithLogitsLoss` and
+    :class:`~celib.nn.modules.LinearCrossEntropyLoss`, their ``torch.nn`` module forms.
 ``celib.nn._kernel`` (private)
     each formula once: the softmax cross-entropy (:math:`-\log p_y =
     \operatorname{log1p}(T / p_y)`), the binary cross-entropy with logits and the
-    reduction, called by every form (the discrete functions of :mod:`celib` too).
+    reduction, called by every form (the discrete functions of ``celib`` too).
 ``celib.nn._ce``, ``_bce``, ``_linear`` (private)
     the blocked torch kernels and their autograd functions; ``_args`` checks the
     arguments.

@@ -73,7 +73,7 @@ class CrossEntropyLoss(torch.nn.Module):
         self.register_buffer("weight", weight)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return :func:`cross_entropy` of ``input`` and ``target`` with the settings."""
+        """Return :func:`~celib.nn.functional.cross_entropy` with the module's settings."""
         return cross_entropy(
             input,
             target,
@@ -124,7 +124,7 @@ class BCEWithLogitsLoss(torch.nn.Module):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return :func:`binary_cross_entropy_with_logits` with the module's settings."""
+        """The loss of :func:`~celib.nn.functional.binary_cross_entropy_with_logits`."""
         return binary_cross_entropy_with_logits(
             input,
             target,
@@ -217,7 +217,7 @@ class LinearCrossEntropyLoss(torch.nn.Module):
         )
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Return :func:`linear_cross_entropy` of the linear layer's logits."""
+        """The :func:`~celib.nn.functional.linear_cross_entropy` of the layer's logits."""
         shape = (self.num_classes, *self.out_features)
         bias = self.linear.bias
         return linear_cross_entropy(
