@@ -24,7 +24,6 @@ fast kernel, the per-row weights) unless that factor is exactly 1.
 from __future__ import annotations
 
 import contextlib
-import mmap
 
 import array_api_compat
 import torch
@@ -42,29 +41,6 @@ _CPU_BLOCK_HARD = 1 << 24
 _CPU_BLOCK_BUFFERED = 1 << 22
 _CPU_BLOCK_GENERAL = 1 << 20
 _GPU_BLOCK = 1 << 24
-
-
-# A new CPU gradient of at least this many bytes is backed by transparent huge pages
-# where Linux offers them (madvise): its pages are then faulted in 2 MiB at a time. A
-# fresh (4096, 32768) float32 gradient costs about 0.2 s of 4 KiB page faults, more than
-# the kernel's own work.
-_HUGE_PAGES_MIN_BYTES = 1 << 26
-
-
-def new_buffer(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``torch.empty(shape)``; on a Linux CPU, for a large buffer, in memory advised to use
-    transparent huge pages (an anonymous private mapping, freed with the tensor)."""
-    nbytes = dtype.itemsize
-    for k in shape:
-        nbytes *= k
-    if device.type == "cpu" and nbytes >= _HUGE_PAGES_MIN_BYTES and hasattr(mmap, "MADV_HUGEPAGE"):
-        try:
-            m = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-            m.madvise(mmap.MADV_HUGEPAGE)
-            return torch.frombuffer(m, dtype=dtype).view(shape)
-        except (OSError, ValueError, AttributeError):  # pragma: no cover - platform
-            pass
-    return torch.empty(shape, dtype=dtype, device=device)
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -153,7 +129,7 @@ def hard_forward(
     elif inplace:
         grad = x.detach()
     else:
-        grad = new_buffer((n, c), x.dtype, dev)
+        grad = torch.empty(n, c, dtype=x.dtype, device=dev)
     # Softmax blocks go straight into the gradient where they can (float32, float64 and
     # not in place); else into one block buffer, reused (it stays in cache).
     direct = need_grad and not inplace and x.dtype == f
