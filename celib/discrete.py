@@ -273,6 +273,24 @@ def kl_divergence(p: Any, q: Any, *, base: float | None = None, axis: int = -1) 
     return _in_base(kl, base)
 
 
+def _binary_pair(t: Any, y: Any, *, from_logits: bool) -> tuple[Any, Any, Any]:
+    """Binary targets in [0, 1] and probabilities (or finite logits), broadcast together:
+    the validation of every binary loss and score (here and in :mod:`celib.scoring`)."""
+    xp, arrs = _a.namespace(t=t, y=y)
+    t = _a.floating(xp, arrs["t"], "t")
+    y = _a.floating(xp, arrs["y"], "y")
+    t, y = _a.common_float(xp, t, y)
+    t, y = _a.broadcast(xp, ("t", "y"), t, y)
+    _a.check_finite(xp, t, "t", "targets")
+    if bool(xp.any((t < 0) | (t > 1))):
+        raise ValueError("t has targets outside [0, 1]; binary targets are probabilities of 1")
+    if from_logits:
+        _a.check_finite(xp, y, "y", "logits")
+    else:
+        _a.check_probabilities(xp, y, "y", axis=None)
+    return xp, t, y
+
+
 @_docs.fill(**_FRAGMENTS)
 def binary_cross_entropy(
     t: Any, y: Any, *, from_logits: bool = False, reduction: str = "mean"
@@ -346,19 +364,10 @@ def binary_cross_entropy(
     """
     _a.check_reduction(reduction)
     from_logits = _a.flag(from_logits, "from_logits")
-    xp, arrs = _a.namespace(t=t, y=y)
-    t = _a.floating(xp, arrs["t"], "t")
-    y = _a.floating(xp, arrs["y"], "y")
-    t, y = _a.common_float(xp, t, y)
-    t, y = _a.broadcast(xp, ("t", "y"), t, y)
-    _a.check_finite(xp, t, "t", "targets")
-    if bool(xp.any((t < 0) | (t > 1))):
-        raise ValueError("t has targets outside [0, 1]; binary targets are probabilities of 1")
+    xp, t, y = _binary_pair(t, y, from_logits=from_logits)
     if from_logits:
-        _a.check_finite(xp, y, "y", "logits")
         loss, _ = _kernel.bce_with_logits(xp, y, t)
     else:
-        _a.check_probabilities(xp, y, "y", axis=None)
         hit, miss = t > 0, t < 1
         y_hit = xp.where(hit, y, xp.ones_like(y))
         y_miss = xp.where(miss, y, xp.zeros_like(y))

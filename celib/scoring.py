@@ -44,6 +44,7 @@ from numpy.typing import NDArray
 from celib import _checks as _a
 from celib.datasets import _bin_index, calibration_bins
 from celib.discrete import (
+    _binary_pair,
     binary_cross_entropy,
     categorical_cross_entropy,
     entropy,
@@ -165,19 +166,7 @@ def _rows(t: Any, y: Any, *, from_logits: bool, axis: int) -> tuple[Any, Any, An
 
 def _binary(t: Any, y: Any, *, from_logits: bool) -> tuple[Any, Any, Any]:
     """Validated binary targets in [0, 1] and probabilities (or finite logits)."""
-    xp, arrs = _a.namespace(t=t, y=y)
-    t = _a.floating(xp, arrs["t"], "t")
-    y = _a.floating(xp, arrs["y"], "y")
-    t, y = _a.common_float(xp, t, y)
-    t, y = _a.broadcast(xp, ("t", "y"), t, y)
-    _a.check_finite(xp, t, "t", "targets")
-    if bool(xp.any((t < 0) | (t > 1))):
-        raise ValueError("t has targets outside [0, 1]; binary targets are probabilities of 1")
-    if from_logits:
-        _a.check_finite(xp, y, "y", "logits")
-    else:
-        _a.check_probabilities(xp, y, "y", axis=None)
-    return xp, t, y
+    return _binary_pair(t, y, from_logits=from_logits)
 
 
 def _focal_weight(xp: Any, nll: Any, gamma: float) -> Any:

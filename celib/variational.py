@@ -58,17 +58,8 @@ __all__ = [
 
 
 def _real_array(value: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"{name} must be array-like, got {type(value).__name__}") from exc
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating)
-        or np.issubdtype(arr.dtype, np.integer)
-        or arr.dtype == bool
-    ):
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    return arr.astype(np.float64)
+    """A float64 array of real numbers (NaN and inf are checked by the caller)."""
+    return _a.real_array(value, name, nonempty=False, finite=False)
 
 
 def _check_log_joint(log_joint: Any) -> np.ndarray:
