@@ -42,6 +42,13 @@ __all__ = [
 
 # Docstring fragments shared by this module's functions (see celib._docs).
 _FRAGMENTS = {
+    "notes_empty_mean": """\
+The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
+    ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
+    The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.""",
+    "references_losses": """\
+C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
+    sections 4.3.2 and 4.3.4.""",
     "raises_pair": """\
 ValueError
         NaN/inf, negative mass, rows not summing to 1 (within :math:`\\sqrt{\\varepsilon}`
@@ -345,14 +352,11 @@ def binary_cross_entropy(
 
     Notes
     -----
-    The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
-    ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
-    The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.
+    %(notes_empty_mean)s
 
     References
     ----------
-    C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
-    sections 4.3.2 and 4.3.4.
+    %(references_losses)s
 
     Examples
     --------
@@ -377,6 +381,60 @@ def binary_cross_entropy(
                 + xp.where(miss, (1 - t) * xp.log1p(-y_miss), xp.zeros_like(y))
             )
     return _a.finish(_a.reduce(xp, loss, reduction, name="t and y"))
+
+
+def _categorical_rows(
+    t: Any, y: Any, *, from_logits: bool, axis: int
+) -> tuple[Any, Any, Any, bool]:
+    """Validated target rows and forecasts, the class axis moved last: the validation of
+    every categorical loss and score (here and in :mod:`celib.scoring`).
+
+    Returns ``(xp, rows, y, labels)``: ``rows`` has the shape of ``y`` (one-hot rows for
+    integer labels ``t``), ``y`` holds probabilities, or finite logits if ``from_logits``.
+    """
+    xp, arrs = _a.namespace(t=t, y=y)
+    y = _a.floating(xp, arrs["y"], "y")
+    t = arrs["t"]
+    axis = _a.normalize_axis(axis, y.ndim, array="y")
+    n_classes = y.shape[axis]
+    if n_classes == 0:
+        raise ValueError(f"y has no classes: its axis {axis} has length 0")
+    y = xp.moveaxis(y, axis, -1)
+    labels = xp.isdtype(t.dtype, "integral")
+    if labels:
+        expected = y.shape[:-1]
+        if tuple(t.shape) != tuple(expected):
+            raise ValueError(
+                f"t holds integer labels, so its shape must be y's shape without axis {axis}: "
+                f"expected {tuple(expected)}, got {tuple(t.shape)}"
+            )
+        _a.check_labels(xp, t, "t", n_classes)
+        onehot = xp.expand_dims(t, axis=-1) == xp.arange(
+            n_classes, device=array_api_compat.device(t)
+        )
+        rows = xp.astype(onehot, y.dtype)
+    else:
+        if xp.isdtype(t.dtype, "bool") or not xp.isdtype(t.dtype, "real floating"):
+            raise TypeError(
+                f"t must be integer labels or floating probability rows, got dtype {t.dtype}"
+            )
+        if t.ndim != y.ndim or tuple(xp.moveaxis(t, axis, -1).shape) != tuple(y.shape):
+            if t.ndim == y.ndim - 1:
+                raise TypeError(
+                    "t has the shape of labels but a floating dtype; pass integer class labels"
+                )
+            raise ValueError(
+                f"t holds probability rows, so it must have y's shape {tuple(arrs['y'].shape)}; "
+                f"got {tuple(t.shape)}"
+            )
+        rows = xp.moveaxis(t, axis, -1)
+        rows, y = _a.common_float(xp, rows, y)
+        _a.check_probabilities(xp, rows, "t", -1)
+    if from_logits:
+        _a.check_finite(xp, y, "y", "logits")
+    else:
+        _a.check_probabilities(xp, y, "y", -1)
+    return xp, rows, y, bool(labels)
 
 
 @_docs.fill(**_FRAGMENTS)
@@ -433,14 +491,11 @@ def categorical_cross_entropy(
 
     Notes
     -----
-    The mean of no losses is 0/0: empty input with ``reduction="mean"`` raises a
-    ValueError rather than return NaN (``"sum"`` gives 0, ``"none"`` an empty array).
-    The drop-ins of :mod:`celib.nn` return NaN there, as PyTorch does.
+    %(notes_empty_mean)s
 
     References
     ----------
-    C. M. Bishop, *Pattern Recognition and Machine Learning*, Springer (2006),
-    sections 4.3.2 and 4.3.4.
+    %(references_losses)s
 
     Examples
     --------
@@ -452,49 +507,10 @@ def categorical_cross_entropy(
     """
     _a.check_reduction(reduction)
     from_logits = _a.flag(from_logits, "from_logits")
-    xp, arrs = _a.namespace(t=t, y=y)
-    y = _a.floating(xp, arrs["y"], "y")
-    t = arrs["t"]
-    axis = _a.normalize_axis(axis, y.ndim, array="y")
-    n_classes = y.shape[axis]
-    if n_classes == 0:
-        raise ValueError(f"y has no classes: its axis {axis} has length 0")
-    y = xp.moveaxis(y, axis, -1)
-    labels = xp.isdtype(t.dtype, "integral")
-    if labels:
-        expected = y.shape[:-1]
-        if tuple(t.shape) != tuple(expected):
-            raise ValueError(
-                f"t holds integer labels, so its shape must be y's shape without axis {axis}: "
-                f"expected {tuple(expected)}, got {tuple(t.shape)}"
-            )
-        _a.check_labels(xp, t, "t", n_classes)
-        onehot = xp.expand_dims(t, axis=-1) == xp.arange(
-            n_classes, device=array_api_compat.device(t)
-        )
-        rows = xp.astype(onehot, y.dtype)
-    else:
-        if xp.isdtype(t.dtype, "bool") or not xp.isdtype(t.dtype, "real floating"):
-            raise TypeError(
-                f"t must be integer labels or floating probability rows, got dtype {t.dtype}"
-            )
-        if t.ndim != y.ndim or tuple(xp.moveaxis(t, axis, -1).shape) != tuple(y.shape):
-            if t.ndim == y.ndim - 1:
-                raise TypeError(
-                    "t has the shape of labels but a floating dtype; pass integer class labels"
-                )
-            raise ValueError(
-                f"t holds probability rows, so it must have y's shape {tuple(arrs['y'].shape)}; "
-                f"got {tuple(t.shape)}"
-            )
-        rows = xp.moveaxis(t, axis, -1)
-        rows, y = _a.common_float(xp, rows, y)
-        _a.check_probabilities(xp, rows, "t", -1)
+    xp, rows, y, _ = _categorical_rows(t, y, from_logits=from_logits, axis=axis)
     if from_logits:
-        _a.check_finite(xp, y, "y", "logits")
         loss, _ = _kernel.softmax_ce(xp, y, rows, axis=-1)
     else:
-        _a.check_probabilities(xp, y, "y", -1)
         hit = rows > 0
         y_hit = xp.where(hit, y, xp.ones_like(y))
         with np.errstate(divide="ignore"):  # log 0 = -inf is the intended +inf

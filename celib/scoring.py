@@ -45,6 +45,7 @@ from celib import _checks as _a
 from celib.datasets import _bin_index, calibration_bins
 from celib.discrete import (
     _binary_pair,
+    _categorical_rows,
     binary_cross_entropy,
     categorical_cross_entropy,
     entropy,
@@ -117,51 +118,9 @@ def _softmax(xp: Any, x: Any) -> Any:
 
 
 def _rows(t: Any, y: Any, *, from_logits: bool, axis: int) -> tuple[Any, Any, Any, bool]:
-    """Validated target rows and forecasts, the class axis moved last.
-
-    Returns ``(xp, rows, y, labels)``: ``rows`` has the shape of ``y`` (one-hot rows for
-    integer labels), ``y`` holds probabilities, or logits if ``from_logits``.
-    """
-    xp, arrs = _a.namespace(t=t, y=y)
-    y = _a.floating(xp, arrs["y"], "y")
-    t = arrs["t"]
-    axis = _a.normalize_axis(axis, y.ndim, array="y")
-    k = y.shape[axis]
-    if k == 0:
-        raise ValueError(f"y has no classes: its axis {axis} has length 0")
-    y = xp.moveaxis(y, axis, -1)
-    labels = bool(xp.isdtype(t.dtype, "integral"))
-    if labels:
-        if tuple(t.shape) != tuple(y.shape[:-1]):
-            raise ValueError(
-                f"t holds integer labels, so its shape must be y's shape without axis {axis}: "
-                f"expected {tuple(y.shape[:-1])}, got {tuple(t.shape)}"
-            )
-        if t.ndim and (bool(xp.any(t < 0)) or bool(xp.any(t >= k))):
-            lo, hi = int(xp.min(t)), int(xp.max(t))
-            raise ValueError(f"t has labels outside [0, {k - 1}] (found {lo}..{hi})")
-        if not t.ndim and not 0 <= int(t) < k:
-            raise ValueError(f"t={int(t)} is outside [0, {k - 1}]")
-        onehot = xp.expand_dims(t, axis=-1) == xp.arange(k, device=array_api_compat.device(t))
-        rows = xp.astype(onehot, y.dtype)
-    else:
-        if xp.isdtype(t.dtype, "bool") or not xp.isdtype(t.dtype, "real floating"):
-            raise TypeError(
-                f"t must be integer labels or floating probability rows, got dtype {t.dtype}"
-            )
-        if t.ndim != y.ndim or tuple(xp.moveaxis(t, axis, -1).shape) != tuple(y.shape):
-            raise ValueError(
-                f"t holds probability rows, so it must have y's shape {tuple(arrs['y'].shape)}; "
-                f"got {tuple(t.shape)}"
-            )
-        rows = xp.moveaxis(t, axis, -1)
-        rows, y = _a.common_float(xp, rows, y)
-        _a.check_probabilities(xp, rows, "t", -1)
-    if from_logits:
-        _a.check_finite(xp, y, "y", "logits")
-    else:
-        _a.check_probabilities(xp, y, "y", -1)
-    return xp, rows, y, labels
+    """Validated target rows and forecasts, the class axis moved last (see
+    :func:`celib.discrete._categorical_rows`)."""
+    return _categorical_rows(t, y, from_logits=from_logits, axis=axis)
 
 
 def _binary(t: Any, y: Any, *, from_logits: bool) -> tuple[Any, Any, Any]:

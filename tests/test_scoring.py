@@ -537,7 +537,9 @@ def test_fit_temperature_recovers_the_factor():
     [
         (lambda: brier_score([0], [[0.5, 0.6]]), ValueError, "y is not normalised"),
         (lambda: brier_score([3], [[0.5, 0.5]]), ValueError, "t has labels outside"),
-        (lambda: brier_score([0.0], [[0.5, 0.5]]), ValueError, "t holds probability rows"),
+        # float labels: the shared categorical validation says what they are (a TypeError)
+        (lambda: brier_score([0.0], [[0.5, 0.5]]), TypeError, "t has the shape of labels"),
+        (lambda: brier_score([[0.5, 0.5, 0.0]], [[0.5, 0.5]]), ValueError, "t holds prob"),
         (lambda: brier_score([0], [[0.5, 0.5]], binary=1), TypeError, "binary must be"),
         (lambda: brier_score([0], [[0.5, 0.5]], from_logits=None), TypeError, "from_logits"),
         (lambda: brier_score([0], [[0.5, 0.5]], reduction="avg"), ValueError, "reduction"),
