@@ -929,3 +929,37 @@ def test_any_bad_argument_raises_naming_it_or_matches_torch(name):
                 warnings.simplefilter("ignore")
                 ref = theirs(*args, **k)  # torch computes a value: so must celib
             torch.testing.assert_close(out, ref, equal_nan=True, msg=f"{arg}={label}")
+
+
+def test_gradient_in_a_huge_page_buffer(monkeypatch):
+    """Large CPU gradients live in an mmap advised to use huge pages (here every one)."""
+    monkeypatch.setattr(_ce, "_HUGE_PAGES_MIN_BYTES", 0)
+    gen = torch.Generator().manual_seed(41)
+    for dtype in (F64, torch.bfloat16):
+        x = torch.randn(6, 5, generator=gen, dtype=F64).to(dtype).requires_grad_()
+        y = torch.randint(0, 5, (6,), generator=gen)
+        nn.cross_entropy(x, y).backward()
+        ref = x.detach().clone().requires_grad_()
+        F.cross_entropy(ref.float() if dtype != F64 else ref, y).backward()
+        assert x.grad.dtype == dtype and x.grad.shape == x.shape
+        torch.testing.assert_close(x.grad.double(), ref.grad.double(), rtol=1e-2, atol=1e-3)
+        x.grad.add_(1.0)  # an ordinary, writable tensor
+    buf = _ce.new_buffer((3, 4), torch.float32, torch.device("cpu"))
+    assert buf.shape == (3, 4) and buf.is_contiguous()
+    assert _ce.new_buffer((0, 4), torch.float32, torch.device("cpu")).shape == (0, 4)
+
+
+def test_gradient_buffer_without_huge_pages(monkeypatch):
+    """Where the mapping fails, the gradient is an ordinary allocation."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("no anonymous mappings here")
+
+    monkeypatch.setattr(_ce, "_HUGE_PAGES_MIN_BYTES", 0)
+    monkeypatch.setattr(_ce.mmap, "mmap", refuse)
+    x = torch.randn(4, 3, dtype=F64, requires_grad=True)
+    y = torch.tensor([0, 2, 1, 1])
+    nn.cross_entropy(x, y).backward()
+    ref = x.detach().clone().requires_grad_()
+    F.cross_entropy(ref, y).backward()
+    torch.testing.assert_close(x.grad, ref.grad, rtol=1e-12, atol=1e-15)

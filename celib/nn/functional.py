@@ -27,7 +27,10 @@ scaled by the row's factor in the reduction), written once and handed to autogra
 PyTorch keeps a log-softmax and allocates two more arrays of the logits' size in
 backward. Its extra memory is the gradient alone, or nothing with
 ``inplace_backward=True``, which writes the gradient into the logits' own storage
-(``benchmarks/bench_cross_entropy.py`` measures both).
+(``benchmarks/bench_cross_entropy.py`` measures both). On Linux, a CPU gradient of 64 MiB
+or more is allocated in memory advised to use transparent huge pages: faulting in a
+fresh 512 MiB gradient 4 KiB at a time takes longer than computing it (the first such
+allocation in a process may wait while Linux assembles the huge pages).
 
 :func:`linear_cross_entropy` is the loss of a linear layer's logits,
 ``cross_entropy(F.linear(input, linear_weight, linear_bias), target)``, computed in
