@@ -67,9 +67,18 @@ def rel_err(ours, ref):
 # ------------------------------------------------------------------ parity with torch
 
 
+@pytest.fixture(params=[None, 2], ids=["one-vocab-block", "vocab-blocks-of-2"])
+def vocab_block(request, monkeypatch):
+    """The fused CPU pass with its blocks of classes as they are, and with blocks of 2
+    (every product and every next chunk's logits then walk several blocks)."""
+    if request.param is not None:
+        monkeypatch.setattr(_linear, "_CPU_VOCAB_BLOCK", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("chunk_size", [1, 3, 7, None])
 @pytest.mark.parametrize("shape", [(10, 6), (2, 6)])
-def test_parity_float64(shape, chunk_size):
+def test_parity_float64(shape, chunk_size, vocab_block):
     gen = torch.Generator().manual_seed(2)
     v = 9
     combos = itertools.product(("mean", "sum", "none"), (True, False), (0, 1), (0.0, 0.2))
@@ -89,7 +98,7 @@ def test_parity_float64(shape, chunk_size):
             torch.testing.assert_close(a, c, rtol=1e-12, atol=1e-14)
 
 
-def test_parity_ignore_index_and_only_some_grads():
+def test_parity_ignore_index_and_only_some_grads(vocab_block):
     gen = torch.Generator().manual_seed(3)
     h, w, b, y = make((12, 4), 7, gen)
     y[::3] = 5  # ignore_index = 5 is also a valid class: every third token ignored

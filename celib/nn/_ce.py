@@ -81,18 +81,21 @@ def _block_elems(device: torch.device, kind: str) -> int:
     return _GPU_BLOCK
 
 
-def softmax_minus_onehot_(p: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def softmax_minus_onehot_(
+    p: torch.Tensor, y: torch.Tensor, dim: int = 1
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One block of softmax rows ``p`` (R, C), overwritten with ``p - onehot(y)``.
 
     Returns the per-row loss ``-log p_y = log1p(T / p_y)`` (:func:`_kernel.neg_log_softmax`,
-    with ``T = sum_{j != y} p_j``, a sum of positive terms) and ``p_y`` itself (R, 1);
-    the target entry of the gradient is ``p_y - 1 = -T`` exactly. Shared by
-    :func:`hard_forward` and the linear kernel.
+    with ``T = sum_{j != y} p_j``, a sum of positive terms), ``p_y`` itself and ``T``,
+    shaped like ``y`` (R, 1); the target entry of the gradient is ``p_y - 1 = -T``
+    exactly. With ``dim=0`` the block is stored transposed, (C, R), and ``y`` is (1, R).
+    Shared by :func:`hard_forward` and the linear kernel.
     """
-    py = p.gather(1, y)
-    p.scatter_(1, y, 0.0)
-    tail = p.sum(1, keepdim=True)
-    p.scatter_(1, y, -tail)  # softmax_y - 1 = -sum_{j != y} softmax_j
+    py = p.gather(dim, y)
+    p.scatter_(dim, y, 0.0)
+    tail = p.sum(dim, keepdim=True)
+    p.scatter_(dim, y, -tail)  # softmax_y - 1 = -sum_{j != y} softmax_j
     raw = _kernel.neg_log_softmax(torch, py, tail)
     return raw, py, tail
 

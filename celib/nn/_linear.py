@@ -46,6 +46,9 @@ from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
 _CPU_CHUNK_ELEMS = 1 << 23
 _GPU_CHUNK_ELEMS = 1 << 26
 _MIN_CHUNK_ELEMS = 1 << 16
+# Classes per block of the fused CPU pass (:func:`_fused_pass`): a block of W and of
+# grad_W (4 MiB each in float32 at D = 1024) stays in cache between its products.
+_CPU_VOCAB_BLOCK = 1024
 
 
 def default_chunk_rows(n: int, d: int, v: int, device: torch.device) -> int:
@@ -95,6 +98,9 @@ def forward(
     bad = torch.zeros((), dtype=torch.bool, device=x.device)
     rows = chunk_rows if chunk_rows is not None else default_chunk_rows(n, d, v * p, x.device)
     rows = min(rows, max(n, 1))
+    if fast and x.device.type == "cpu" and x.dtype == f:
+        bad = _fused_pass(x, wf, bf, tg, loss, row_scale, grads, rows)
+        return _finish(bad, loss, reduction, divisor, grads)
     # One buffer of logits for every chunk (fresh buffers would cost page faults); the
     # softmax is computed in place on CPU, into a second buffer elsewhere.
     zbuf = torch.empty(rows, v * p, dtype=f, device=x.device)
@@ -110,6 +116,11 @@ def forward(
             rs = None
         bad |= bad_c
         grads.accumulate(g, xc, wf, rs, i, j)
+    return _finish(bad, loss, reduction, divisor, grads)
+
+
+def _finish(bad, loss, reduction, divisor, grads):
+    """The reduced loss and the gradients, or the error of a row without a loss."""
     if bool(bad):
         raise ValueError(
             "input, linear_weight or linear_bias: a row of logits that counts (target not "
@@ -170,16 +181,18 @@ def _logits(xc, wf, bf, out):
     return torch.addmm(bf, xc, wf.t(), out=out)
 
 
-def _fast_chunk(z, pb, xc, wf, bf, tg, i, j, loss, row_scale):
+def _fast_chunk(z, pb, xc, wf, bf, tg, i, j, loss, row_scale, dim=1):
     """Class indices without smoothing, one chunk: the softmax in place of ``z``, turned
     into ``softmax - onehot(y)`` by :func:`celib.nn._ce.softmax_minus_onehot_`; the loss
     of each row into ``loss``. Rows whose ``p_y`` underflows get their loss from the
     argmax form, their logits recomputed from ``xc`` (``z`` is overwritten). Returns the
     gradient block, ``bad`` and the row factors (R, 1) for the (R, D) side of the
-    products: ``row_scale / (p_y + T)`` (the accurately summed row of the softmax)."""
+    products: ``row_scale / (p_y + T)`` (the accurately summed row of the softmax).
+    ``dim=0``: the block is stored transposed, (V, R)."""
     y, valid, coef = tg.y[i:j], tg.valid[i:j], tg.coef[i:j]
-    torch.ops.aten._softmax.out(z, 1, False, out=pb)
-    raw, py, tail = _ce.softmax_minus_onehot_(pb, y)
+    torch.ops.aten._softmax.out(z, dim, False, out=pb)
+    raw, py, tail = _ce.softmax_minus_onehot_(pb, y if dim == 1 else y.view(1, -1), dim)
+    raw, py, tail = raw.view(-1, 1), py.view(-1, 1), tail.view(-1, 1)
     _ce.fix_underflow_(raw, py, valid, y, lambda r: _logits(xc.index_select(0, r), wf, bf, None))
     bad = (torch.isnan(raw) & valid).any()
     zero = torch.zeros((), dtype=z.dtype, device=z.device)
@@ -188,8 +201,71 @@ def _fast_chunk(z, pb, xc, wf, bf, tg, i, j, loss, row_scale):
     if row_scale is not None:
         rs = torch.where(valid, row_scale[i:j] / (py + tail), zero)
         if tg.ignored is not None:  # exact zeros on ignored rows, whatever their logits
-            pb.index_fill_(0, (~valid).view(-1).nonzero().view(-1), 0.0)
+            pb.index_fill_(1 - dim, (~valid).view(-1).nonzero().view(-1), 0.0)
     return pb, bad, rs
+
+
+def _fused_pass(x, wf, bf, tg, loss, row_scale, grads, rows):
+    """The fast kernel on CPU (float32, float64): every chunk in one ``(V, R)`` buffer,
+    the logits stored transposed, ``z^T = W x_c^T + b``, and the weight walked in blocks
+    of :data:`_CPU_VOCAB_BLOCK` classes. For each block, while its rows of ``W`` and
+    ``grad_W`` are in cache: ``grad_x[c] += g_b W_b``, ``grad_W[b] += g_b^T x_c``, and
+    the next chunk's logits of that block, into the rows of ``g`` just used. Each
+    chunk then reads ``W`` once from memory, not twice. Returns ``bad``."""
+    n, v = x.shape[0], wf.shape[0]
+    buf = torch.empty(rows * v, dtype=x.dtype, device=x.device)
+    blocks = [(b, min(b + _CPU_VOCAB_BLOCK, v)) for b in range(0, v, _CPU_VOCAB_BLOCK)]
+    bad = torch.zeros((), dtype=torch.bool, device=x.device)
+
+    def chunk(i):
+        j = min(i + rows, n)
+        return j, buf[: v * (j - i)].view(v, j - i)
+
+    def logits(i, zt, b0, b1):
+        """Rows ``b0:b1`` of the transposed logits of the chunk starting at ``i``."""
+        xt = x[i : i + zt.shape[1]].t()
+        if bf is None:
+            torch.mm(wf[b0:b1], xt, out=zt[b0:b1])
+        else:
+            torch.addmm(bf[b0:b1, None], wf[b0:b1], xt, out=zt[b0:b1])
+
+    if n:
+        for b0, b1 in blocks:
+            logits(0, chunk(0)[1], b0, b1)
+    for i in range(0, n, rows):
+        j, zt = chunk(i)
+        xc = x[i:j]
+        g, bad_c, rs = _fast_chunk(zt, zt, xc, wf, bf, tg, i, j, loss, row_scale, dim=0)
+        bad |= bad_c
+        fused = j < n and chunk(j)[0] - j == j - i  # the next chunk fits the same view
+        gx = grads.gx[i:j] if grads.gx is not None and rs is not None else None
+        xs = xc * rs if grads.gw is not None and rs is not None else None
+        for k, (b0, b1) in enumerate(blocks):
+            if rs is not None:
+                _accumulate_block(grads, g[b0:b1], wf[b0:b1], xs, rs, gx, k == 0, b0, b1)
+            if fused:
+                logits(j, zt, b0, b1)
+        if j < n and not fused:
+            for b0, b1 in blocks:
+                logits(j, chunk(j)[1], b0, b1)
+        if gx is not None:
+            gx.mul_(rs)
+    return bad
+
+
+def _accumulate_block(grads, g, w, xs, rs, gx, first, b0, b1):
+    """One block of classes ``b0:b1`` of a transposed chunk ``g`` (its rows of
+    ``softmax - onehot``): ``grad_x[c] += g^T W_b`` (the row factors applied later),
+    ``grad_W[b] += g x_c'`` (``x_c' = rs * x_c``), ``grad_b[b] += g rs``."""
+    if gx is not None:
+        if first:
+            torch.mm(g.t(), w, out=gx)
+        else:
+            gx.addmm_(g.t(), w)
+    if xs is not None:
+        grads.gw[b0:b1].addmm_(g, xs)
+    if grads.gb is not None:
+        grads.gb[b0:b1].addmv_(g, rs.view(-1))
 
 
 def _general_chunk(z, tg, i, j, cw, eps, loss, row_scale, grads):
@@ -220,7 +296,7 @@ class _Grads:
     def __init__(self, need, n, d, vp, f, dev, target_shape):
         self.need = need
         self.gx = torch.empty(n, d, dtype=f, device=dev) if need[0] else None
-        self.gw = torch.zeros(vp, d, dtype=f, device=dev) if need[1] else None
+        self.gw = _ce.new_buffer((vp, d), f, dev).zero_() if need[1] else None
         self.gb = torch.zeros(vp, dtype=f, device=dev) if need[2] else None
         self.gt = None
         if target_shape is not None:  # class probabilities that require grad
