@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import mpmath
 import pytest
@@ -233,6 +234,115 @@ def test_half_precision_is_computed_in_float32(dtype):
     # And close to the float64 reference on those values.
     ref = reference(h.double(), w.double(), y, b.double(), label_smoothing=0.05)
     torch.testing.assert_close(out32.double(), ref, rtol=1e-6, atol=0)
+
+
+@pytest.fixture(params=[None, (2, 3), (4, 5)], ids=["one-block", "blocks-2x3", "blocks-4x5"])
+def half_blocks(request, monkeypatch):
+    """The two passes of the half-precision kernel with their blocks as they are, and
+    with blocks of 2 or 4 classes and chunks of 3 or 5 tokens."""
+    if request.param is not None:
+        monkeypatch.setattr(_linear, "_half_blocks", lambda n, d, v, size: request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_class_indices_without_a_float32_weight(dtype, half_blocks):
+    """Class indices without smoothing in half precision (the two-pass kernel, no
+    float32 copy of the weight): the float32 result on the same values, rounded once,
+    within one unit in the last place of the half dtype."""
+    gen = torch.Generator().manual_seed(9)
+    combos = itertools.product(("mean", "sum", "none"), (True, False), (False, True))
+    for reduction, bias, use_w in combos:
+        h32, w32, b32, y = make((13, 6), 11, gen, dtype=torch.float32, bias=bias)
+        y[4] = -100
+        leaves = [t for t in (h32, w32, b32) if t is not None]
+        half = [t.detach().to(dtype).requires_grad_() for t in leaves]
+        full = [t.detach().float().requires_grad_() for t in half]
+        cw = torch.rand(11, generator=gen) + 0.1 if use_w else None
+        kw = dict(reduction=reduction, weight=cw)
+        out = nn.linear_cross_entropy(half[0], half[1], y, linear_bias=_third(half), **kw)
+        out32 = nn.linear_cross_entropy(full[0], full[1], y, linear_bias=_third(full), **kw)
+        assert out.dtype == dtype
+        ulp = dict(rtol=torch.finfo(dtype).eps, atol=torch.finfo(dtype).tiny)
+        torch.testing.assert_close(out, out32.to(dtype), **ulp)
+        up = upstream(out)  # the same upstream values for both
+        grads = torch.autograd.grad(out, half, up)
+        grads32 = torch.autograd.grad(out32, full, up.float())
+        for g, g32 in zip(grads, grads32):
+            assert g.dtype == dtype
+            torch.testing.assert_close(g, g32.to(dtype), **ulp)
+        assert not grads[0][4].any()  # the ignored token
+
+
+def _third(ts):
+    return ts[2] if len(ts) == 3 else None
+
+
+def test_half_precision_extremes(half_blocks):
+    """The two-pass kernel where naive formulas fail: a loss of ~2e-12 (kept, where
+    1 - p_y rounds to 0), the target's logit far below the others (p_y underflows in
+    float32), a target logit of -inf (loss +inf, the others' unchanged), NaN logits in
+    an ignored row (no effect) and in a row that counts (ValueError)."""
+    # The logits of token r are (h_r0, h_r1, h_r2, -1), exact in bfloat16.
+    w = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    b = torch.tensor([0.0, 0.0, 0.0, -1.0])
+    h = torch.tensor([[30.0, 3.0, 0.0], [-300.0, 0.0, 2.0], [-300.0, 0.0, 2.0]])
+    z = [[*row, -1.0] for row in h.tolist()]
+    y = torch.tensor([0, 0, 2])
+    hb, wb, bb = (t.to(torch.bfloat16).requires_grad_() for t in (h, w, b))
+    loss = nn.linear_cross_entropy(hb, wb, y, linear_bias=bb, reduction="none")
+    tol = 2 * torch.finfo(torch.bfloat16).eps
+    for r in range(3):
+        assert rel_err(loss[r].float().item(), mp_row(z[r], int(y[r]))[0]) < tol
+    assert loss[0].item() > 0
+    b_inf = bb.detach().clone()
+    b_inf[0] = -math.inf  # class 0, the target of tokens 0 and 1, impossible
+    out = nn.linear_cross_entropy(hb.detach(), wb.detach(), y, linear_bias=b_inf, reduction="none")
+    assert out[:2].tolist() == [math.inf, math.inf]
+    torch.testing.assert_close(out[2], loss[2].detach())
+    h_nan = hb.detach().clone()
+    h_nan[1, 1] = math.nan
+    h_nan.requires_grad_()
+    y_ign = torch.tensor([0, -100, 2])
+    out = nn.linear_cross_entropy(h_nan, wb, y_ign, linear_bias=bb)
+    (gh,) = torch.autograd.grad(out, h_nan)
+    assert torch.isfinite(out) and not gh[1].any() and torch.isfinite(gh).all()
+    with pytest.raises(ValueError, match="NaN"):
+        nn.linear_cross_entropy(h_nan, wb, y, linear_bias=bb)
+
+
+def test_rest_mass_kernel_against_mpmath():
+    """The online form of the loss (running maximum and mass of the other logits, in
+    blocks) against mpmath, in float64, from a loss of e^-40 to one of 700 nats."""
+    import array_api_compat
+
+    from celib.nn import _kernel
+
+    xp = array_api_compat.array_namespace(torch.zeros(1))
+    rows = [
+        ([40.0, 0.0, -1.0, -3.0, 2.0], 0),
+        ([-700.0, 0.0, 1.0, 5.0, 2.0], 0),
+        ([1.0, 1.0, 1.0, 1.0, 1.0], 3),
+        ([3.0, -math.inf, 2.5, -math.inf, 0.0], 2),
+        ([0.5, 7.0, -2.0, 7.0, 6.5], 1),
+    ]
+    for z, y in rows:
+        ref_loss, ref_grad = mp_row(z, y)
+        for block in (1, 2, 5):
+            m = torch.tensor(-math.inf, dtype=F64)
+            a = torch.tensor(0.0, dtype=F64)
+            others = torch.tensor(z, dtype=F64)
+            others[y] = -math.inf
+            for k in range(0, len(z), block):
+                m, a = _kernel.rest_mass_update(xp, m, a, others[k : k + block], axis=0)
+            zy = torch.tensor(z[y], dtype=F64)
+            loss, big, s, t = _kernel.rest_mass_loss(xp, zy, m, a)
+            assert rel_err(loss.item(), ref_loss) < 4 * torch.finfo(F64).eps
+            assert rel_err(-t.item(), ref_grad[y]) < 4 * torch.finfo(F64).eps
+            for j, v in enumerate(z):
+                if j != y:
+                    p = (torch.exp(torch.tensor(v, dtype=F64) - big) / s).item()
+                    assert rel_err(p, ref_grad[j]) < 4 * torch.finfo(F64).eps
 
 
 def test_default_chunk_rows():

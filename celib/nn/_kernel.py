@@ -42,6 +42,7 @@ number of terms, or the summed class weight).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -110,6 +111,43 @@ def softmax_neg_log(xp: Any, x: Any, split: tuple) -> Any:
     gradient of the loss with respect to class probabilities."""
     m, _, _, r = split
     return (m - x) + xp.log1p(r)
+
+
+def rest_mass_update(xp: Any, m: Any, a: Any, z: Any, axis: int = -1) -> tuple[Any, Any]:
+    r"""Fold one block ``z`` of a row's logits, the target's left out (set to
+    :math:`-\infty`), into the running maximum :math:`m` and mass
+    :math:`a = \sum_{j \ne y} e^{z_j - m}` of the others (the online log-sum-exp)."""
+    m_new = xp.maximum(m, xp.max(z, axis=axis))
+    shift = xp.where(m_new == -math.inf, xp.zeros_like(m_new), m_new)  # no finite one yet
+    terms = xp.exp(z - xp.expand_dims(shift, axis=axis))
+    return m_new, a * xp.exp(m - shift) + xp.sum(terms, axis=axis)
+
+
+def rest_mass_loss(xp: Any, zy: Any, m: Any, a: Any) -> tuple[Any, Any, Any, Any]:
+    r""":math:`-\log p_y` from the target logit :math:`z_y` and the running maximum
+    :math:`m` and mass :math:`a` of the other logits (:func:`rest_mass_update`).
+
+    With :math:`d = m - z_y`, :math:`\sum_{j \ne y} e^{z_j - z_y} = a e^d`, so
+
+    .. math::
+
+       -\log p_y = \operatorname{log1p}(a e^{d}) \ (d \le 0), \qquad
+       d + \log(a + e^{-d}) \ (d > 0, \ a \ge 1),
+
+    both sums of non-negative terms. Also returns the softmax's shift
+    :math:`M = \max(m, z_y)`, its sum :math:`S = e^{z_y - M} + a e^{m - M}` and the
+    others' share :math:`T = a e^{m - M} / S = 1 - p_y`: the gradient is
+    :math:`e^{z_j - M} / S` off the target and :math:`-T` on it.
+    """
+    d = m - zy
+    low = d <= 0
+    zero = xp.zeros_like(d)
+    d_low, d_high = xp.where(low, d, zero), xp.where(low, zero, d)
+    loss = xp.where(low, xp.log1p(a * xp.exp(d_low)), d_high + xp.log(a + xp.exp(-d_high)))
+    big = xp.maximum(m, zy)
+    others = a * xp.exp(m - big)
+    s = xp.exp(zy - big) + others
+    return loss, big, s, others / s
 
 
 def bce_with_logits(xp: Any, x: Any, t: Any, pos_weight: Any = None) -> tuple[Any, tuple]:

@@ -33,6 +33,8 @@ float32, rounded once to the input's dtype at the end.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch.autograd.function import once_differentiable
 
@@ -71,6 +73,7 @@ def forward(
     chunk_rows: int | None,
     classes: tuple[int, int],
     upstream: torch.Tensor | None = None,
+    stats: dict | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """Loss (reduced, compute dtype) and the gradients w.r.t. ``x``, ``w``, ``b``, target.
 
@@ -80,7 +83,9 @@ def forward(
     indices ``(N, P)`` or class probabilities ``(N, V, P)`` (floating). ``need`` says
     which gradients to compute; they are for the upstream gradient ``upstream`` (one
     value per position for ``'none'``) or for a unit upstream gradient if it is None.
-    Gradients are returned in the compute dtype.
+    Gradients are returned in the compute dtype, except the weight's of the two-pass
+    half-precision kernel (:func:`two_pass_half`), in the weight's dtype; ``stats``
+    (a dict) keeps that kernel's per-row statistics from one call to the next.
     """
     n, d = x.shape
     v, p = classes
@@ -88,19 +93,22 @@ def forward(
     soft = target.dtype.is_floating_point
     eps = float(label_smoothing)
     fast = not soft and eps == 0.0 and p == 1
-    wf = w if w.dtype == f else w.to(f)
-    bf = None if b is None else b.to(f)
     cw = None if class_weight is None else class_weight.to(f)
     tg = _Targets(target, soft, n, v, p, cw, ignore_index, f)
     divisor, row_scale = _row_scales(tg, reduction, fast, upstream, any(need))
-    grads = _Grads(need, n, d, v * p, f, x.device, target.shape if need[3] else None)
     loss = torch.empty(n, p, dtype=f, device=x.device)
+    if two_pass_half(x, target, eps, classes):  # no float32 copy of the weight
+        bad, grads = _half_passes(x, w, b, tg, loss, row_scale, need, stats)
+        return _finish(bad, loss, reduction, divisor, grads)
+    wf = w if w.dtype == f else w.to(f)
+    bf = None if b is None else b.to(f)
+    grads = _Grads(need, n, d, v * p, f, x.device, target.shape if need[3] else None)
     bad = torch.zeros((), dtype=torch.bool, device=x.device)
     rows = chunk_rows if chunk_rows is not None else default_chunk_rows(n, d, v * p, x.device)
     rows = min(rows, max(n, 1))
     if fast and x.device.type == "cpu" and x.dtype == f:
         bad = _fused_pass(x, wf, bf, tg, loss, row_scale, grads, rows)
-        return _finish(bad, loss, reduction, divisor, grads)
+        return _finish(bad, loss, reduction, divisor, grads.result())
     # One buffer of logits for every chunk (fresh buffers would cost page faults); the
     # softmax is computed in place on CPU, into a second buffer elsewhere.
     zbuf = torch.empty(rows, v * p, dtype=f, device=x.device)
@@ -116,7 +124,7 @@ def forward(
             rs = None
         bad |= bad_c
         grads.accumulate(g, xc, wf, rs, i, j)
-    return _finish(bad, loss, reduction, divisor, grads)
+    return _finish(bad, loss, reduction, divisor, grads.result())
 
 
 def _finish(bad, loss, reduction, divisor, grads):
@@ -127,7 +135,120 @@ def _finish(bad, loss, reduction, divisor, grads):
             "ignore_index) holds NaN or +inf, or only -inf; the loss is undefined there"
         )
     out = _kernel.reduce(torch, loss, reduction, divisor)
-    return (out, *grads.result())
+    return (out, *grads)
+
+
+def two_pass_half(x, target, label_smoothing, classes) -> bool:
+    """float16 or bfloat16 input, class indices, no smoothing, one position per token:
+    the two-pass kernel :func:`_half_passes`."""
+    return (
+        x.dtype in (torch.float16, torch.bfloat16)
+        and not target.dtype.is_floating_point
+        and float(label_smoothing) == 0.0
+        and classes[1] == 1
+    )
+
+
+def _half_blocks(n: int, d: int, v: int, itemsize: int) -> tuple[int, int]:
+    """Classes per block and tokens per chunk of :func:`_half_passes`: a block of the
+    weight and of its gradient in float32 (``2 Vb D``), one chunk's logits (``R Vb``)
+    and its input in float32 (``R D``) within a quarter of the gradients' size."""
+    elems = max(_MIN_CHUNK_ELEMS, (n + v) * d * itemsize // 16)
+    vb = max(1, min(v, elems // (4 * max(d, 1))))
+    rows = max(1, min(max(n, 1), (elems - 2 * vb * d) // (vb + d)))
+    return vb, rows
+
+
+def _half_passes(x, w, b, tg, loss, row_scale, need, stats=None):
+    """The fast kernel for float16 and bfloat16, without a float32 copy of the weight
+    or of its gradient: the weight is walked in blocks of classes, each converted to
+    float32 once per pass, the tokens in chunks, in two passes.
+
+    1. Each row's running maximum and mass of the logits other than the target's
+       (:func:`_kernel.rest_mass_update`), then its loss, softmax shift and sum
+       (:func:`_kernel.rest_mass_loss`).
+    2. If gradients are needed: the logits again, ``g = e^{z - M} / S`` (``-T`` at the
+       target) times the row's factor; ``grad_x += g W_b`` (float32, ``(N, D)``) and
+       ``grad_W[b] = sum_c g^T x_c``, accumulated in float32 for one block and rounded
+       once into the weight's dtype.
+
+    The extra memory is the gradients in the input's dtype, ``grad_x`` in float32 and
+    the blocks (:func:`_half_blocks`); the work, four products in float32 instead of
+    three. The first pass's results go into ``stats`` (if given), and are taken from
+    there when present, so that backward runs the second pass alone. Returns ``bad``
+    and the gradients (``grad_W`` in the weight's dtype).
+    """
+    n, d = x.shape
+    v, f, dev = w.shape[0], torch.float32, x.device
+    vb, rows = _half_blocks(n, d, v, x.element_size())
+    blocks = [(k, min(k + vb, v)) for k in range(0, v, vb)]
+    chunks = [(i, min(i + rows, n)) for i in range(0, n, rows)]
+    zbuf = torch.empty(rows * vb, dtype=f, device=dev)
+    y, valid = tg.y.view(-1), tg.valid.view(-1)
+
+    def logits(i, j, wb, bb, b0, b1):
+        out = zbuf[: (j - i) * (b1 - b0)].view(j - i, b1 - b0)
+        z = _logits(x[i:j].to(f), wb, bb, out=out)
+        hit = ((y[i:j] >= b0) & (y[i:j] < b1)).nonzero().view(-1)  # targets in the block
+        return z, hit, y[i:j].index_select(0, hit) - b0
+
+    def block(b0, b1):
+        return w[b0:b1].to(f), None if b is None else b[b0:b1].to(f)
+
+    if stats and "shift" in stats:
+        raw, big, s, t, bad = (stats[k] for k in ("raw", "shift", "sum", "rest", "bad"))
+    else:
+        raw, big, s, t, bad = _half_first_pass(x, tg, blocks, chunks, block, logits)
+        if stats is not None:
+            stats.update(raw=raw, shift=big, sum=s, rest=t, bad=bad)
+    coef = tg.coef.view(-1)
+    loss.view(-1).copy_(torch.where(coef != 0, coef * raw, torch.zeros((), dtype=f, device=dev)))
+    if row_scale is None or bool(bad):
+        return bad, (None, None, None, None)
+    zero = torch.zeros((), dtype=f, device=dev)
+    rs = torch.where(valid, row_scale.view(-1), zero)
+    big = torch.where(valid, big, zero)  # ignored rows: any finite shift
+    scale, on_target = rs / s, -t * rs
+    gx = torch.zeros(n, d, dtype=f, device=dev) if need[0] else None
+    gw = _ce.new_buffer(tuple(w.shape), w.dtype, dev) if need[1] else None
+    gb = torch.zeros(v, dtype=f, device=dev) if need[2] else None
+    for b0, b1 in blocks:
+        wb, bb = block(b0, b1)
+        gwb = torch.zeros(b1 - b0, d, dtype=f, device=dev) if need[1] else None
+        for i, j in chunks:
+            z, hit, col = logits(i, j, wb, bb, b0, b1)
+            g = z.sub_(big[i:j, None]).exp_().mul_(scale[i:j, None])
+            g[hit, col] = on_target[i:j].index_select(0, hit)
+            if tg.ignored is not None:  # exact zeros, whatever the logits are
+                g.masked_fill_(~valid[i:j, None], 0.0)
+            if gx is not None:
+                gx[i:j].addmm_(g, wb)
+            if gwb is not None:
+                gwb.addmm_(g.t(), x[i:j].to(f))
+            if gb is not None:
+                gb[b0:b1] += g.sum(0)
+        if gw is not None:
+            gw[b0:b1].copy_(gwb)
+    return bad, (gx, gw, gb, None)
+
+
+def _half_first_pass(x, tg, blocks, chunks, block, logits):
+    """Pass 1 of :func:`_half_passes`: each row's loss, softmax shift ``M``, sum ``S``
+    and others' share ``T``, and ``bad``."""
+    n, f, dev = x.shape[0], torch.float32, x.device
+    m = torch.full((n,), -math.inf, dtype=f, device=dev)
+    a = torch.zeros(n, dtype=f, device=dev)
+    zy = torch.zeros(n, dtype=f, device=dev)
+    for b0, b1 in blocks:
+        wb, bb = block(b0, b1)
+        for i, j in chunks:
+            z, hit, col = logits(i, j, wb, bb, b0, b1)
+            zy[i:j].index_copy_(0, hit, z[hit, col])
+            z[hit, col] = -math.inf
+            m[i:j], a[i:j] = _kernel.rest_mass_update(_ce._xp(z), m[i:j], a[i:j], z, axis=1)
+    raw, big, s, t = _kernel.rest_mass_loss(_ce._xp(zy), zy, m, a)
+    bad = ((torch.isnan(raw) | (zy == math.inf)) & tg.valid.view(-1)).any()
+    return raw, big, s, t, bad
 
 
 class _Targets:
@@ -159,19 +280,20 @@ def _row_scales(tg, reduction, fast, upstream, any_grad):
     """The 'mean' divisor and each position's factor in the gradient (N, P): the class
     weight (fast kernel, whose gradient is softmax - onehot) or the validity (the
     general kernel folds the weight in itself), over the divisor, times the upstream
-    gradient of each position for 'none'."""
+    gradient if given (of each position for 'none')."""
     f = tg.coef.dtype
     divisor = tg.coef.sum() if reduction == "mean" else None
     if not any_grad:
         return divisor, None
-    base = tg.coef if fast else tg.valid.to(f)
+    scale = tg.coef if fast else tg.valid.to(f)
     if reduction == "mean":
         # torch: a 'mean' over zero total weight is NaN, with a zero gradient.
-        zero = torch.zeros((), dtype=f, device=base.device)
-        return divisor, base * torch.where(divisor == 0, zero, torch.reciprocal(divisor))
-    if reduction == "none" and upstream is not None:
-        return divisor, base * upstream.reshape(base.shape).to(f)
-    return divisor, base
+        zero = torch.zeros((), dtype=f, device=scale.device)
+        scale = scale * torch.where(divisor == 0, zero, torch.reciprocal(divisor))
+    if upstream is not None:  # per position for 'none', one value otherwise
+        up = upstream.to(f)
+        scale = scale * (up.reshape(scale.shape) if reduction == "none" else up)
+    return divisor, scale
 
 
 def _logits(xc, wf, bf, out):
@@ -336,20 +458,26 @@ class LinearCrossEntropyFunction(torch.autograd.Function):
     ``'mean'`` / ``'sum'``: the gradients are computed in the forward pass and handed to
     autograd in backward, scaled by the upstream gradient (a second backward with
     ``retain_graph=True`` recomputes them). ``'none'``: backward recomputes them with
-    the upstream gradient of each position.
+    the upstream gradient of each position. The two-pass half-precision kernel runs its
+    first pass in forward and its second in backward, with the upstream gradient (the
+    gradients are then rounded once).
     """
 
     @staticmethod
     def forward(ctx, x, w, b, target, class_weight, ignore_index, reduction, eps, rows, classes):
         need = tuple(bool(k) for k in ctx.needs_input_grad[:4])
-        early = need if reduction != "none" else (False,) * 4
+        two_pass = two_pass_half(x, target, eps, classes)
+        early = need if reduction != "none" and not two_pass else (False,) * 4
+        stats = {} if two_pass else None
         with no_autocast(x.device.type):
             out, *grads = forward(
-                x, w, b, target, class_weight, ignore_index, reduction, eps, early, rows, classes
-            )
+                x, w, b, target, class_weight, ignore_index, reduction, eps, early, rows,
+                classes, stats=stats,
+            )  # fmt: skip
         ctx.save_for_backward(x, w, b, target, class_weight)
         ctx.args = (ignore_index, reduction, eps, rows, classes)
         ctx.grads = grads if any(early) else None
+        ctx.stats = stats
         return out
 
     @staticmethod
@@ -360,14 +488,14 @@ class LinearCrossEntropyFunction(torch.autograd.Function):
         x, w, b, target, class_weight = ctx.saved_tensors
         grads = ctx.grads
         ctx.grads = None  # hand the buffers over: autograd may keep them
-        if grads is None or reduction == "none":
-            upstream = grad_out if reduction == "none" else None
+        in_pass = reduction == "none" or ctx.stats is not None  # upstream in the pass
+        if grads is None or in_pass:
             with no_autocast(x.device.type):
                 _, *grads = forward(
                     x, w, b, target, class_weight, ignore_index, reduction, eps, need, rows,
-                    classes, upstream=upstream,
+                    classes, upstream=grad_out if in_pass else None, stats=ctx.stats,
                 )  # fmt: skip
-        if reduction != "none":
+        if not in_pass:
             grads = [None if g is None else _times_upstream(g, grad_out, reduction) for g in grads]
         gx, gw, gb, gt = grads
         return (
