@@ -320,7 +320,10 @@ def linear_cross_entropy(
     :math:`p_y - 1 = -T`, :math:`T = \sum_{j \ne y} p_j`, so tiny losses and their
     gradients keep their digits), and the chunk's share of the gradients is
     accumulated at once. The extra memory is the gradients themselves and a few
-    chunk-sized blocks.
+    chunk-sized blocks. In float16 and bfloat16, with class indices and no label
+    smoothing, the weight is walked in blocks of classes in two passes (the losses in
+    forward, the gradients in backward), so that neither the weight nor its gradient
+    is ever copied to float32 whole.
 
     Parameters
     ----------
