@@ -255,12 +255,33 @@ def test_cross_entropy_backward_twice_with_retain_graph():
     torch.testing.assert_close(first, torch.autograd.grad(F.cross_entropy(x, y), x)[0])
 
 
-def test_cross_entropy_no_double_backward():
+@pytest.mark.parametrize(
+    "name", ["cross_entropy", "binary_cross_entropy_with_logits", "linear_cross_entropy"]
+)
+def test_no_double_backward_raises_not_a_zero_hessian(name):
+    """The gradient is computed without a graph: differentiating it again (a Hessian,
+    create_graph=True) raises, naming the function, where PyTorch's
+    once_differentiable alone would hand back a constant gradient and a zero Hessian."""
     x = torch.randn(2, 3, dtype=F64, requires_grad=True)
-    (g,) = torch.autograd.grad(nn.cross_entropy(x, torch.tensor([0, 1])), x, create_graph=True)
-    assert not g.requires_grad  # once differentiable: no graph through the gradient
-    with pytest.raises(RuntimeError, match="does not require grad"):
-        g.sum().backward()
+    y = torch.tensor([0, 1])
+    args = {
+        "cross_entropy": (y,),
+        "binary_cross_entropy_with_logits": (torch.rand(2, 3, dtype=F64),),
+        "linear_cross_entropy": (torch.randn(4, 3, dtype=F64), y),
+    }[name]
+    fn = getattr(nn, name)
+    with pytest.raises(RuntimeError, match=f"celib.nn.{name}: .* differentiated again"):
+        torch.autograd.functional.hessian(lambda x: fn(x, *args), x)
+    with pytest.raises(RuntimeError, match="differentiated again"):
+        torch.autograd.grad(fn(x, *args), x, create_graph=True)
+    (g,) = torch.autograd.grad(fn(x, *args), x)  # first order: fine
+    assert torch.isfinite(g).all()
+
+
+def test_focal_loss_is_twice_differentiable():
+    """focal_loss is built from differentiable operations: its Hessian is PyTorch's."""
+    x = torch.randn(3, 4, dtype=F64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda x: nn.focal_loss(x, torch.tensor([0, 1, 3])), (x,))
 
 
 @given(

@@ -14,10 +14,9 @@ a sum of non-negative terms for ``0 <= t <= 1`` and ``p >= 0``; its derivatives 
 from __future__ import annotations
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from celib.nn import _kernel
-from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
+from celib.nn._ce import _times_upstream, compute_dtype, first_order, no_autocast
 
 
 def forward(
@@ -65,7 +64,7 @@ class BCEWithLogitsFunction(torch.autograd.Function):
         return out
 
     @staticmethod
-    @once_differentiable
+    @first_order("binary_cross_entropy_with_logits")
     def backward(ctx, grad_out):
         gx, gt = ctx.grads
         ctx.grads = (None, None)

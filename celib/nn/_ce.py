@@ -24,6 +24,7 @@ fast kernel, the per-row weights) unless that factor is exactly 1.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import mmap
 
@@ -66,6 +67,33 @@ def new_buffer(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device)
         except (OSError, ValueError):  # no such mapping here: an ordinary allocation
             pass
     return torch.empty(shape, dtype=dtype, device=device)
+
+
+def first_order(name: str):
+    """Decorator of an autograd backward that cannot be differentiated again.
+
+    ``torch.autograd.function.once_differentiable`` raises on a second backward only if
+    the upstream gradient itself requires grad; a Hessian (``create_graph=True`` with a
+    constant upstream gradient) would silently see a constant gradient and come out
+    zero. This raises instead, naming the function.
+    """
+
+    def wrap(backward):
+        inner = once_differentiable(backward)
+
+        @functools.wraps(backward)
+        def checked(ctx, *grads):
+            if torch.is_grad_enabled():
+                raise RuntimeError(
+                    f"celib.nn.{name}: its gradient cannot be differentiated again (no "
+                    "double backward, Hessians or create_graph=True); use "
+                    f"torch.nn.functional.{name} for that"
+                )
+            return inner(ctx, *grads)
+
+        return checked
+
+    return wrap
 
 
 def compute_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -466,7 +494,7 @@ class CrossEntropyFunction(torch.autograd.Function):
         return out
 
     @staticmethod
-    @once_differentiable
+    @first_order("cross_entropy")
     def backward(ctx, grad_out):
         gx, gt = ctx.grads
         ctx.grads = (None, None)  # hand the buffers over: autograd may keep them

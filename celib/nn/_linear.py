@@ -48,10 +48,9 @@ from __future__ import annotations
 import math
 
 import torch
-from torch.autograd.function import once_differentiable
 
 from celib.nn import _ce, _kernel
-from celib.nn._ce import _times_upstream, compute_dtype, no_autocast
+from celib.nn._ce import _times_upstream, compute_dtype, first_order, no_autocast
 
 # Elements of one chunk of logits: at most 2**23 (32 MiB of float32) on CPU, and at most
 # a twelfth of the gradients' own size (the lower bound of the extra memory), so that
@@ -493,7 +492,7 @@ class LinearCrossEntropyFunction(torch.autograd.Function):
         return out
 
     @staticmethod
-    @once_differentiable
+    @first_order("linear_cross_entropy")
     def backward(ctx, grad_out):
         need = tuple(bool(k) for k in ctx.needs_input_grad[:4])
         ignore_index, reduction, eps, rows, classes = ctx.args

@@ -47,7 +47,8 @@ indices out of range, class probabilities or weights that are NaN or infinite, N
 ``+inf`` logits in a row that counts, ...); a class with weight or probability 0 adds
 exactly 0 to the loss even where its logit is ``-inf`` (:math:`0 \log 0 = 0`). The
 class weights and ``pos_weight`` get no gradient (PyTorch gives none either for class
-indices), and the gradient itself cannot be differentiated again (no double backward).
+indices), and the gradient itself cannot be differentiated again: a double backward or a
+Hessian (``create_graph=True``) raises :class:`RuntimeError`, never a silent zero.
 """
 
 from __future__ import annotations
