@@ -449,9 +449,16 @@ class TestCUDA:
         gen = torch.Generator().manual_seed(13)
         h, w, _, y = make((64, 32), 500, gen, dtype=torch.float32, bias=False)
         hb, wb = (t.detach().cuda().bfloat16().requires_grad_() for t in (h, w))
-        out = nn.linear_cross_entropy(hb, wb, y.cuda())
-        ref = nn.linear_cross_entropy(hb.detach().float(), wb.detach().float(), y.cuda())
+        out = nn.linear_cross_entropy(hb, wb, y.cuda())  # the two-pass kernel
+        hf, wf = (t.detach().float().requires_grad_() for t in (hb, wb))
+        ref = nn.linear_cross_entropy(hf, wf, y.cuda())
         assert out.dtype == torch.bfloat16
-        torch.testing.assert_close(out.float(), ref.bfloat16().float(), rtol=0, atol=0)
+        ulp = dict(rtol=torch.finfo(torch.bfloat16).eps, atol=0)
+        torch.testing.assert_close(out, ref.bfloat16(), **ulp)
+        for g, g32 in zip(torch.autograd.grad(out, (hb, wb)), torch.autograd.grad(ref, (hf, wf))):
+            assert g.dtype == torch.bfloat16
+            torch.testing.assert_close(
+                g, g32.bfloat16(), rtol=torch.finfo(torch.bfloat16).eps, atol=1e-30
+            )
         with pytest.raises(ValueError, match="target is on cpu but input is on cuda"):
             nn.linear_cross_entropy(hb, wb, y)
