@@ -34,7 +34,7 @@ smoothing:
   :data:`_CPU_VOCAB_BLOCK` classes: each block's two gradient products and the next
   chunk's logits of that block run while the block is in cache, so each chunk reads
   ``W`` from memory once, not twice. With chunks of ~100 rows (the memory budget),
-  the products then run within a few percent of three whole matrix products;
+  the products then run within about a fifth of three whole matrix products;
 * in float16 and bfloat16 (:func:`_half_passes`), two passes over blocks of classes,
   each block converted to float32 once per pass: no float32 copy of the weight or
   of its gradient, whose float32 sizes (twice the lower bound each) would dominate.
