@@ -198,10 +198,12 @@ def _half_passes(x, w, b, tg, loss, row_scale, need, stats=None):
     y, valid = tg.y.view(-1), tg.valid.view(-1)
 
     def logits(i, j, wb, bb, b0, b1):
-        out = zbuf[: (j - i) * (b1 - b0)].view(j - i, b1 - b0)
-        z = _logits(x[i:j].to(f), wb, bb, out=out)
-        hit = ((y[i:j] >= b0) & (y[i:j] < b1)).nonzero().view(-1)  # targets in the block
-        return z, hit, y[i:j].index_select(0, hit) - b0
+        """The chunk's logits of the block, the input in float32, and the rows and
+        columns of the targets that fall in the block."""
+        xc = x[i:j].to(f)
+        z = _logits(xc, wb, bb, out=zbuf[: (j - i) * (b1 - b0)].view(j - i, b1 - b0))
+        hit = ((y[i:j] >= b0) & (y[i:j] < b1)).nonzero().view(-1)
+        return z, xc, hit, y[i:j].index_select(0, hit) - b0
 
     def block(b0, b1):
         return w[b0:b1].to(f), None if b is None else b[b0:b1].to(f)
@@ -227,7 +229,7 @@ def _half_passes(x, w, b, tg, loss, row_scale, need, stats=None):
         wb, bb = block(b0, b1)
         gwb = torch.zeros(b1 - b0, d, dtype=f, device=dev) if need[1] else None
         for i, j in chunks:
-            z, hit, col = logits(i, j, wb, bb, b0, b1)
+            z, xc, hit, col = logits(i, j, wb, bb, b0, b1)
             g = z.sub_(big[i:j, None]).exp_().mul_(scale[i:j, None])
             g[hit, col] = on_target[i:j].index_select(0, hit)
             if tg.ignored is not None:  # exact zeros, whatever the logits are
@@ -235,7 +237,7 @@ def _half_passes(x, w, b, tg, loss, row_scale, need, stats=None):
             if gx is not None:
                 gx[i:j].addmm_(g, wb)
             if gwb is not None:
-                gwb.addmm_(g.t(), x[i:j].to(f))
+                gwb.addmm_(g.t(), xc)
             if gb is not None:
                 gb[b0:b1] += g.sum(0)
         if gw is not None:
@@ -253,7 +255,7 @@ def _half_first_pass(x, tg, blocks, chunks, block, logits):
     for b0, b1 in blocks:
         wb, bb = block(b0, b1)
         for i, j in chunks:
-            z, hit, col = logits(i, j, wb, bb, b0, b1)
+            z, _, hit, col = logits(i, j, wb, bb, b0, b1)
             zy[i:j].index_copy_(0, hit, z[hit, col])
             z[hit, col] = -math.inf
             m[i:j], a[i:j] = _kernel.rest_mass_update(_ce._xp(z), m[i:j], a[i:j], z, axis=1)
